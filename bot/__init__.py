@@ -1,0 +1,1 @@
+"""Assembly of the Huhuqing bot: configuration, command line, dispatcher and runners."""

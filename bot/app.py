@@ -1,0 +1,79 @@
+"""Factories for everything a runner needs: database, bot and dispatcher. Nothing at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.i18n import UserLocaleMiddleware, create_i18n
+from bot.middlewares.database import DatabaseMiddleware
+from db.migrate import schema_status
+from db.session import create_engine, create_sessionmaker
+from handlers import create_routers
+
+
+class SchemaOutdatedError(Exception):
+    """The database is not at the schema this code needs."""
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_database(settings: Settings) -> Database:
+    """Connect and refuse an outdated schema with the command that fixes it."""
+    engine = create_engine(settings.database_url)
+    status = await schema_status(engine)
+    if not status.up_to_date:
+        await engine.dispose()
+        where = f"is at revision {status.current}" if status.current else "has no tables yet"
+        raise SchemaOutdatedError(
+            f"The database {where}; this version needs revision {status.head}. "
+            "Run: huhuqing db upgrade"
+        )
+    return Database(engine=engine, sessionmaker=create_sessionmaker(engine))
+
+
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        api = settings.telegram_api_url
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api)) if api else AiohttpSession()
+    token = settings.bot_token.get_secret_value() if settings.bot_token else "1:local-console"
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_storage(settings: Settings) -> BaseStorage:
+    """Conversation state: in Redis when configured (shared by replicas), else in memory."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+def create_dispatcher(
+    settings: Settings, database: Database, storage: BaseStorage, i18n: I18n | None = None
+) -> Dispatcher:
+    """The one Dispatcher every runner (polling, console, tests) drives."""
+    i18n = i18n or create_i18n(settings.default_locale)
+    dispatcher = Dispatcher(storage=storage, settings=settings)
+    dispatcher.update.outer_middleware(DatabaseMiddleware(database.sessionmaker))
+    UserLocaleMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_routers(*create_routers())
+    return dispatcher

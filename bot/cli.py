@@ -1,0 +1,123 @@
+"""What each `huhuqing` subcommand does; bot/__main__.py parses the arguments."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from bot.app import SchemaOutdatedError, open_database
+from bot.config import Settings
+from db import migrate
+from db.region_import import RegionImportError, import_regions
+
+SAMPLE_REGIONS = Path(__file__).resolve().parent.parent / "db" / "data" / "sample_regions.yaml"
+
+
+class CommandError(Exception):
+    """A command failed in a way the user can fix; the message says how."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        return await _COMMANDS[args.command](args, settings)
+    except SchemaOutdatedError as error:
+        raise CommandError(str(error)) from None
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.bot_token is None:
+        raise CommandError(
+            "HUHUQING_BOT_TOKEN is not set. Get a token from @BotFather, "
+            "or try the bot without one: huhuqing chat",
+            exit_code=2,
+        )
+    from bot.runners.polling import run_polling
+
+    await run_polling(settings)
+    return 0
+
+
+async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import create_bot, create_dispatcher, create_storage
+    from bot.local_session import LocalSession
+    from bot.runners.console import Console
+
+    # The console prints the conversation; aiogram's per-update log lines would interleave with it.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    database = await open_database(settings)
+    session = LocalSession()
+    bot = create_bot(settings, session=session)
+    storage = create_storage(settings)
+    dispatcher = create_dispatcher(settings, database, storage)
+    console = Console(dispatcher, bot, session, user_id=args.user, language_code=args.lang)
+    try:
+        await console.run()
+    finally:
+        await storage.close()
+        await database.close()
+    return 0
+
+
+async def _db(args: argparse.Namespace, settings: Settings) -> int:
+    if args.db_command == "upgrade":
+        await migrate.upgrade_async(settings.database_url)
+        print("database is up to date")
+        return 0
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise CommandError("backup copies SQLite files; for PostgreSQL use pg_dump")
+    await asyncio.to_thread(_sqlite_backup, Path(url.database), args.file)
+    print(f"backup written to {args.file}")
+    return 0
+
+
+def _sqlite_backup(source: Path, target: Path) -> None:
+    """SQLite's online backup API: consistent even while the bot writes."""
+    if not source.exists():
+        raise CommandError(f"no database at {source}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+async def _regions(args: argparse.Namespace, settings: Settings) -> int:
+    if not await asyncio.to_thread(args.file.is_file):
+        raise CommandError(f"no such file: {args.file}")
+    return await _import_region_file(args.file, settings)
+
+
+async def _import_region_file(path: Path, settings: Settings) -> int:
+    database = await open_database(settings)
+    try:
+        async with database.sessionmaker() as session:
+            count = await import_regions(session, path)
+    except RegionImportError as error:
+        raise CommandError(
+            f"nothing imported, {len(error.problems)} problem(s):\n{error}"
+        ) from None
+    finally:
+        await database.close()
+    print(f"imported {count} regions from {path}")
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    return await _import_region_file(SAMPLE_REGIONS, settings)
+
+
+_COMMANDS = {
+    "run": _run,
+    "chat": _chat,
+    "db": _db,
+    "regions": _regions,
+    "demo": _demo,
+}

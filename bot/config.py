@@ -1,0 +1,89 @@
+"""Configuration from the environment and `.env`, prefix ``HUHUQING_``."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+LOCALES = ("zh_Hans", "zh_Hant", "en")
+Locale = Literal["zh_Hans", "zh_Hant", "en"]
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message names the variable and the problem in one line."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; names are the environment variables without the prefix."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUHUQING_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr | None = Field(default=None, description="Telegram bot token")
+    database_url: str = "sqlite+aiosqlite:///./data/huhuqing.db"
+    redis_url: str | None = None
+    telegram_api_url: str | None = Field(
+        default=None, description="base URL of a local or fake Bot API server"
+    )
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    default_locale: Locale = "zh_Hans"
+    log_level: str = "INFO"
+    hotline: str = Field(default="12317", description="complaint hotline shown to users")
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        bot_id, _, secret = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or len(secret) < 1:
+            raise ValueError("must look like 123456:ABC... (from @BotFather)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as error:
+            raise ValueError("is not a database URL") from error
+        if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if not isinstance(logging.getLevelName(value.upper()), int):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @field_validator("redis_url", "telegram_api_url", "webhook_url")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = "HUHUQING_" + str(item["loc"][0]).upper() if item["loc"] else "HUHUQING_?"
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise ConfigError("; ".join(problems)) from None

@@ -1,0 +1,57 @@
+"""Babel gettext set-up and the map from Telegram language codes to our locales."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+
+from bot.config import LOCALES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+_SIMPLIFIED = {"zh", "zh-cn", "zh-hans", "zh-sg", "zh-my", "zh-hans-cn"}
+_TRADITIONAL = {"zh-tw", "zh-hk", "zh-mo", "zh-hant", "zh-hant-tw", "zh-hant-hk"}
+
+
+def locale_for_language_code(language_code: str | None, default: str) -> str:
+    """Map Telegram's IETF language code (zh-hans, zh-TW, en-US, ...) to one of our locales.
+
+    aiogram's SimpleI18nMiddleware would send every zh-* code to the default locale, so the map
+    is explicit: simplified and traditional Chinese by region or script, English for en-*, and
+    the default for everything else.
+    """
+    if not language_code:
+        return default
+    code = language_code.lower().replace("_", "-")
+    if code in _SIMPLIFIED:
+        return "zh_Hans"
+    if code in _TRADITIONAL:
+        return "zh_Hant"
+    if code.startswith("zh-hant"):
+        return "zh_Hant"
+    if code.startswith("zh"):
+        return "zh_Hans"
+    if code.startswith("en"):
+        return "en"
+    return default
+
+
+def create_i18n(default_locale: str) -> I18n:
+    return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
+
+
+class UserLocaleMiddleware(I18nMiddleware):
+    """The locale the user chose with /language, else the one their Telegram app reports."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        account = data.get("account")
+        if account is not None and account.locale in LOCALES:
+            return account.locale
+        user: User | None = data.get("event_from_user")
+        return locale_for_language_code(
+            user.language_code if user else None, self.i18n.default_locale
+        )

@@ -1,0 +1,1 @@
+"""Ways to run the bot: Telegram long polling, and the local console."""

@@ -1,0 +1,30 @@
+"""`huhuqing run`: long polling against Telegram (or the Bot API server in the settings)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import create_bot, create_dispatcher, create_storage, open_database
+from bot.commands import set_default_commands
+from bot.config import Settings
+from bot.i18n import create_i18n
+
+log = logging.getLogger(__name__)
+
+
+async def run_polling(settings: Settings) -> None:
+    database = await open_database(settings)
+    i18n = create_i18n(settings.default_locale)
+    storage = create_storage(settings)
+    bot = create_bot(settings)
+    dispatcher = create_dispatcher(settings, database, storage, i18n)
+    try:
+        me = await bot.get_me()
+        log.info("connected as @%s", me.username)
+        await bot.delete_webhook(drop_pending_updates=False)
+        await set_default_commands(bot, i18n)
+        await dispatcher.start_polling(bot, handle_signals=True)
+    finally:
+        await bot.session.close()
+        await storage.close()
+        await database.close()

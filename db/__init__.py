@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, repositories, engine set-up and Alembic migrations."""

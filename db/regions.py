@@ -1,0 +1,97 @@
+"""Region registry queries: the tree, paths and lookup by a typed name."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Region, RegionAlias, RegionLevel
+from knowledge.normalize import compact
+
+# Level words people add to or leave off a name: 红星村 = 红星, 以古镇 = 以古.
+_LEVEL_SUFFIX = re.compile(
+    r"(自治区|自治州|自治县|特别行政区|社区居委会|居委会|村委会|社区|街道|嘎查|苏木|"
+    r"省|市|州|盟|县|区|旗|乡|镇|村|组|屯)$"
+)
+FUZZY_CUTOFF = 0.6
+MAX_MATCHES = 8
+
+
+def region_key(name: str) -> str:
+    """The lookup key of a name: simplified, compact, without its level word."""
+    key = compact(name)
+    stripped = _LEVEL_SUFFIX.sub("", key)
+    return stripped if len(stripped) >= 2 else key
+
+
+class RegionRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, code: str) -> Region | None:
+        return await self.session.get(Region, code)
+
+    async def children(self, parent_code: str | None) -> list[Region]:
+        query = select(Region).where(
+            Region.parent_code == parent_code
+            if parent_code is not None
+            else Region.parent_code.is_(None)
+        )
+        return list((await self.session.scalars(query.order_by(Region.code))).all())
+
+    async def path(self, code: str) -> list[Region]:
+        """The region and its ancestors, from the top down."""
+        chain: list[Region] = []
+        region = await self.get(code)
+        while region is not None:
+            chain.append(region)
+            region = await self.get(region.parent_code) if region.parent_code else None
+        return chain[::-1]
+
+    async def full_name(self, code: str) -> str:
+        return "".join(region.name for region in await self.path(code))
+
+    async def find(self, text: str, level: RegionLevel | None = None) -> list[Region]:
+        """Regions whose name or alias matches what the user typed, best first.
+
+        Exact matches (after normalisation and without the level word) win; otherwise the
+        closest names by similarity, so that one wrong character still finds the place.
+        """
+        key = region_key(text)
+        if not key:
+            return []
+        exact = await self._by_key(key, level)
+        if exact:
+            return exact
+        return await self._similar(key, compact(text), level)
+
+    async def _by_key(self, key: str, level: RegionLevel | None) -> list[Region]:
+        alias_codes = select(RegionAlias.region_code).where(RegionAlias.key == key)
+        query = select(Region).where(or_(Region.key == key, Region.code.in_(alias_codes)))
+        if level is not None:
+            query = query.where(Region.level == level)
+        return list((await self.session.scalars(query.order_by(Region.code))).all())
+
+    async def _similar(self, key: str, typed: str, level: RegionLevel | None) -> list[Region]:
+        # Candidates share at least one character with the key; rank them in Python.
+        has_char = [Region.key.contains(char, autoescape=True) for char in set(key)]
+        query = select(Region).where(or_(*has_char)).limit(500)
+        if level is not None:
+            query = query.where(Region.level == level)
+        candidates = (await self.session.scalars(query)).all()
+        scored = []
+        for region in candidates:
+            pairs = [(key, region.key), (typed, compact(region.name))]
+            pairs += [(key, alias.key) for alias in region.aliases]
+            score = max(difflib.SequenceMatcher(None, a, b).ratio() for a, b in pairs)
+            if score >= FUZZY_CUTOFF:
+                scored.append((score, region))
+        scored.sort(key=lambda item: (-item[0], item[1].code))
+        best = scored[0][0] if scored else 0
+        return [region for score, region in scored if score == best][:MAX_MATCHES]
+
+    async def count(self) -> int:
+        return await self.session.scalar(select(func.count()).select_from(Region)) or 0

@@ -1,0 +1,33 @@
+"""Users as the bot remembers them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import User, utcnow
+
+# Writing last_seen on every update would make every message a write; once a minute is enough.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class UserRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, telegram_id: int) -> User | None:
+        return await self.session.get(User, telegram_id)
+
+    async def touch(self, telegram_id: int) -> User:
+        """Return the user, creating them on first contact and refreshing last_seen."""
+        now = utcnow()
+        user = await self.get(telegram_id)
+        if user is None:
+            user = User(telegram_id=telegram_id, first_seen=now, last_seen=now)
+            self.session.add(user)
+            await self.session.commit()
+        elif now - user.last_seen > LAST_SEEN_RESOLUTION:
+            user.last_seen = now
+            await self.session.commit()
+        return user

@@ -1,0 +1,12 @@
+"""aiogram routers: parse the update, call a repository or service, render the reply."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import language, start
+
+
+def create_routers() -> list[Router]:
+    """All routers, in the order they should see updates (free-text catch-alls last)."""
+    return [language.create_router(), start.create_router()]
