@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCALES := zh_Hans zh_Hant en
 
-.PHONY: run test install locales lint extract-messages update-messages bench
+.PHONY: run test install locales extract-messages update-messages hant-messages bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,6 @@ update-messages: extract-messages
 
 bench: install
 	$(BIN)/python -m bench.startup
+
+hant-messages: $(VENV)/.install-stamp
+	$(BIN)/python -m tools.hant_from_hans

@@ -59,3 +59,7 @@ async def schema_status(engine: AsyncEngine) -> SchemaStatus:
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
     """Upgrade from async code: Alembic runs in a worker thread with its own loop."""
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+async def downgrade_async(database_url: str, revision: str) -> None:
+    await asyncio.to_thread(downgrade, database_url, revision)

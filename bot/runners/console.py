@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import html
-import itertools
 import re
 import sys
-from datetime import UTC, datetime
 from typing import TextIO
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
-from bot.local_session import BOT_USER, ApiCall, LocalSession
+from bot.local_session import ApiCall, LocalSession
+from bot.updates import UpdateFactory
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -41,12 +39,8 @@ class Console:
         self.dispatcher = dispatcher
         self.bot = bot
         self.out = out
-        self.user = User(
-            id=user_id, is_bot=False, first_name="Console", language_code=language_code
-        )
-        self.chat = Chat(id=user_id, type="private")
-        self._update_ids = itertools.count(1)
-        self._message_ids = itertools.count(1_000_000)
+        self.updates = UpdateFactory()
+        self.user = UpdateFactory.user(user_id, language_code, name="Console")
         # Number typed → (message id, callback data) of the buttons shown last.
         self.choices: dict[int, tuple[int, str]] = {}
         session.on_call = self.show
@@ -54,7 +48,7 @@ class Console:
     def show(self, call: ApiCall) -> None:
         if call.method == "answerCallbackQuery" and call.params.get("text"):
             print(f"  ({html_to_text(call.params['text'])})", file=self.out)
-        if call.text is None or call.params.get("chat_id") not in (self.chat.id, str(self.chat.id)):
+        if call.text is None or str(call.params.get("chat_id")) != str(self.user.id):
             return
         print(
             "\n".join("bot> " + line for line in html_to_text(call.text).splitlines()),
@@ -76,34 +70,9 @@ class Console:
             return
         if line.isdigit() and int(line) in self.choices:
             message_id, data = self.choices[int(line)]
-            await self._feed(
-                callback_query=CallbackQuery(
-                    id=str(next(self._update_ids)),
-                    from_user=self.user,
-                    chat_instance="console",
-                    data=data,
-                    message=Message(
-                        message_id=message_id,
-                        date=datetime.now(UTC),
-                        chat=self.chat,
-                        from_user=User.model_validate(BOT_USER),
-                        text="",
-                    ),
-                )
-            )
-            return
-        await self._feed(
-            message=Message(
-                message_id=next(self._message_ids),
-                date=datetime.now(UTC),
-                chat=self.chat,
-                from_user=self.user,
-                text=line,
-            )
-        )
-
-    async def _feed(self, **event: Message | CallbackQuery) -> None:
-        update = Update(update_id=next(self._update_ids), **event)
+            update = self.updates.press(self.user, data, message_id)
+        else:
+            update = self.updates.text(self.user, line)
         await self.dispatcher.feed_update(self.bot, update)
 
     async def run(self, source: TextIO = sys.stdin) -> None:

@@ -1,0 +1,77 @@
+"""Drive the real Dispatcher in-process and see every Bot API call it makes."""
+
+from __future__ import annotations
+
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.app import Database, create_bot, create_dispatcher
+from bot.config import Settings
+from bot.local_session import ApiCall, LocalSession
+from bot.updates import UpdateFactory
+
+
+class BotHarness:
+    def __init__(
+        self, settings: Settings, database: Database, storage: BaseStorage | None = None
+    ) -> None:
+        self.session = LocalSession()
+        self.bot = create_bot(settings, session=self.session)
+        self.dispatcher = create_dispatcher(settings, database, storage or MemoryStorage())
+        self.updates = UpdateFactory()
+        self.languages: dict[int, str | None] = {}
+
+    def _user(self, user_id: int, lang: str | None):
+        if lang is not None:
+            self.languages[user_id] = lang
+        return UpdateFactory.user(user_id, self.languages.get(user_id, "zh-hans"))
+
+    async def send(self, user_id: int, text: str, lang: str | None = None) -> list[ApiCall]:
+        """The user sends ``text``; returns the calls the bot made in response."""
+        start = len(self.session.calls)
+        update = self.updates.text(self._user(user_id, lang), text)
+        await self.dispatcher.feed_update(self.bot, update)
+        return self.session.calls[start:]
+
+    async def press(self, user_id: int, label: str, lang: str | None = None) -> list[ApiCall]:
+        """The user presses the newest button whose label contains ``label``."""
+        message_id, data = self.find_button(user_id, label)
+        return await self.press_data(user_id, data, message_id, lang)
+
+    async def press_data(
+        self, user_id: int, data: str, message_id: int = 1, lang: str | None = None
+    ) -> list[ApiCall]:
+        """Press a button with exactly this callback data (also forged data)."""
+        start = len(self.session.calls)
+        update = self.updates.press(self._user(user_id, lang), data, message_id)
+        await self.dispatcher.feed_update(self.bot, update)
+        return self.session.calls[start:]
+
+    def find_button(self, user_id: int, label: str) -> tuple[int, str]:
+        for call in reversed(self.session.calls):
+            if str(call.params.get("chat_id")) != str(user_id) or not call.buttons:
+                continue
+            for text, data in call.buttons:
+                if label in text and isinstance(call.result, dict):
+                    return call.result["message_id"], data
+        raise AssertionError(f"no button {label!r} shown to {user_id}")
+
+    def texts(self, user_id: int) -> list[str]:
+        return [
+            call.text
+            for call in self.session.calls
+            if call.text and str(call.params.get("chat_id")) == str(user_id)
+        ]
+
+
+def texts_of(calls: list[ApiCall]) -> str:
+    """All text the bot sent or edited in these calls, joined: handy for `in` assertions."""
+    return "\n".join(call.text for call in calls if call.text)
+
+
+def alerts_of(calls: list[ApiCall]) -> list[str]:
+    return [
+        call.params.get("text", "")
+        for call in calls
+        if call.method == "answerCallbackQuery" and call.params.get("text")
+    ]

@@ -1,0 +1,40 @@
+"""With Redis, a conversation started on one replica continues on another."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
+
+from bot.app import Database
+from bot.config import Settings
+from db.models import User
+from tests import services
+from tests.harness import BotHarness, texts_of
+
+pytestmark = pytest.mark.redis
+
+
+async def test_village_choice_continues_on_another_instance(
+    settings: Settings, database: Database
+) -> None:
+    prefix = f"huhuqing-test-{uuid.uuid4().hex[:8]}"
+    storages = [
+        RedisStorage.from_url(services.REDIS_URL, key_builder=DefaultKeyBuilder(prefix=prefix))
+        for _ in range(2)
+    ]
+    first, second = (BotHarness(settings, database, storage) for storage in storages)
+    try:
+        await first.send(7, "/start")  # the picker state is written to Redis
+        reply = texts_of(await second.send(7, "红星村"))  # another replica gets the answer
+        assert "已保存" in reply
+        async with database.sessionmaker() as session:
+            assert (await session.get(User, 7)).region_code == "530627101201"
+    finally:
+        keys = await storages[0].redis.keys(f"{prefix}:*")
+        if keys:
+            await storages[0].redis.delete(*keys)
+        for storage in storages:
+            await storage.close()
