@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -13,41 +11,12 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares.database import DatabaseMiddleware
-from db.migrate import schema_status
-from db.session import create_engine, create_sessionmaker
+from db.session import Database
 from handlers import create_routers
-
-
-class SchemaOutdatedError(Exception):
-    """The database is not at the schema this code needs."""
-
-
-@dataclass
-class Database:
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-
-    async def close(self) -> None:
-        await self.engine.dispose()
-
-
-async def open_database(settings: Settings) -> Database:
-    """Connect and refuse an outdated schema with the command that fixes it."""
-    engine = create_engine(settings.database_url)
-    status = await schema_status(engine)
-    if not status.up_to_date:
-        await engine.dispose()
-        where = f"is at revision {status.current}" if status.current else "has no tables yet"
-        raise SchemaOutdatedError(
-            f"The database {where}; this version needs revision {status.head}. "
-            "Run: huhuqing db upgrade"
-        )
-    return Database(engine=engine, sessionmaker=create_sessionmaker(engine))
 
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:

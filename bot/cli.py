@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.app import SchemaOutdatedError, open_database
 from bot.config import Settings
 from db import migrate
 from db.region_import import RegionImportError, import_regions
+from db.session import SchemaOutdatedError, open_database
 
 SAMPLE_REGIONS = Path(__file__).resolve().parent.parent / "db" / "data" / "sample_regions.yaml"
 
@@ -53,7 +53,7 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
     # The console prints the conversation; aiogram's per-update log lines would interleave with it.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    database = await open_database(settings)
+    database = await open_database(settings.database_url)
     session = LocalSession()
     bot = create_bot(settings, session=session)
     storage = create_storage(settings)
@@ -96,7 +96,7 @@ async def _regions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _import_region_file(path: Path, settings: Settings) -> int:
-    database = await open_database(settings)
+    database = await open_database(settings.database_url)
     try:
         async with database.sessionmaker() as session:
             count = await import_regions(session, path)

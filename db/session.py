@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +43,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class SchemaOutdatedError(Exception):
+    """The database is not at the schema this code needs."""
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_database(database_url: str) -> Database:
+    """Connect and refuse an outdated schema with the command that fixes it."""
+    from db.migrate import schema_status
+
+    engine = create_engine(database_url)
+    status = await schema_status(engine)
+    if not status.up_to_date:
+        await engine.dispose()
+        where = f"is at revision {status.current}" if status.current else "has no tables yet"
+        raise SchemaOutdatedError(
+            f"The database {where}; this version needs revision {status.head}. "
+            "Run: huhuqing db upgrade"
+        )
+    return Database(engine=engine, sessionmaker=create_sessionmaker(engine))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
-from bot.app import Database, create_bot, create_dispatcher
+from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
 from bot.local_session import ApiCall, LocalSession
 from bot.updates import UpdateFactory
+from db.session import Database
 
 
 class BotHarness:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from bot.app import create_bot, create_dispatcher, create_storage, open_database
+from bot.app import create_bot, create_dispatcher, create_storage
 from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.i18n import create_i18n
+from db.session import open_database
 
 log = logging.getLogger(__name__)
 
 
 async def run_polling(settings: Settings) -> None:
-    database = await open_database(settings)
+    database = await open_database(settings.database_url)
     i18n = create_i18n(settings.default_locale)
     storage = create_storage(settings)
     bot = create_bot(settings)

@@ -4,16 +4,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app import Database, open_database
 from bot.cli import SAMPLE_REGIONS
 from bot.config import Settings
 from db.region_import import import_regions
+from db.session import Database, open_database
 from tests.harness import BotHarness
 
 
 @pytest.fixture
 async def database(settings: Settings, migrated_sqlite: str) -> AsyncIterator[Database]:
-    database = await open_database(settings)
+    database = await open_database(settings.database_url)
     async with database.sessionmaker() as session:
         await import_regions(session, SAMPLE_REGIONS)
     yield database

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from bot.app import SchemaOutdatedError, open_database
 from bot.config import Settings
 from db import migrate
 from db.models import Base
-from db.session import create_engine
+from db.session import SchemaOutdatedError, create_engine, open_database
 
 
 async def table_names(url: str) -> set[str]:
@@ -49,9 +48,9 @@ async def test_models_match_the_migrations(database_url: str) -> None:
 async def test_bot_refuses_an_outdated_schema_and_names_the_fix(sqlite_url: str) -> None:
     settings = Settings(_env_file=None, database_url=sqlite_url)  # type: ignore[call-arg]
     with pytest.raises(SchemaOutdatedError, match="huhuqing db upgrade"):
-        await open_database(settings)
+        await open_database(settings.database_url)
     await migrate.upgrade_async(sqlite_url)
-    database = await open_database(settings)
+    database = await open_database(settings.database_url)
     await database.close()
 
 

@@ -8,9 +8,9 @@ import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
 
-from bot.app import Database
 from bot.config import Settings
 from db.models import User
+from db.session import Database
 from tests import services
 from tests.harness import BotHarness, texts_of
 

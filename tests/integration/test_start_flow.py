@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.app import Database
 from db.models import User
+from db.session import Database
 from handlers.keyboards import RegionNav, RegionPick
 from tests.harness import BotHarness, alerts_of, texts_of
 

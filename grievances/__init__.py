@@ -1,0 +1,1 @@
+"""Grievance cases: lifecycle, routing, deadlines, escalation and statistics. No aiogram here."""
