@@ -33,6 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
     region_import = region_commands.add_parser("import", help="import a CSV or YAML registry")
     region_import.add_argument("file", type=Path)
 
+    ask = commands.add_parser("ask", help="answer one question (or JSON lines with --jsonl)")
+    ask.add_argument("question", nargs="?", help="the question, as a villager would type it")
+    ask.add_argument("--region", help="region code or name (长春市, 云南省, a village)")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument(
+        "--jsonl", action="store_true", help='read {"q", "region"} lines on stdin, one answer each'
+    )
+
+    kb = commands.add_parser("kb", help="policy answers: import and export YAML")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True)
+    kb_import = kb_commands.add_parser("import", help="validate, then import entries from YAML")
+    kb_import.add_argument("files", type=Path, nargs="+")
+    kb_export = kb_commands.add_parser("export", help="write the current entries as YAML")
+    kb_export.add_argument("directory", type=Path)
+
     commands.add_parser("demo", help="load the sample regions")
     return parser
 

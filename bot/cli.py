@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sqlite3
+import sys
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -114,7 +115,54 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return await _import_region_file(SAMPLE_REGIONS, settings)
 
 
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ask import answer_lines, answer_one
+
+    if args.jsonl == bool(args.question):
+        raise CommandError("give either a question or --jsonl (questions on stdin)", exit_code=2)
+    database = await open_database(settings.database_url)
+    try:
+        if args.jsonl:
+            await answer_lines(database, sys.stdin, sys.stdout)
+        else:
+            await answer_one(database, args.question, args.region, args.json, sys.stdout)
+    finally:
+        await database.close()
+    return 0
+
+
+async def _kb(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.loader import KnowledgeFileError, load_files
+    from knowledge.service import KnowledgeBase, export_entries, import_entries
+
+    database = await open_database(settings.database_url)
+    try:
+        if args.kb_command == "import":
+            try:
+                entries = await asyncio.to_thread(load_files, args.files)
+            except KnowledgeFileError as error:
+                raise CommandError(
+                    f"nothing imported, {len(error.problems)} problem(s):\n{error}"
+                ) from None
+            async with database.sessionmaker() as session:
+                names = ", ".join(path.name for path in args.files)
+                report = await import_entries(session, entries, f"import {names}"[:120])
+            print(
+                f"{len(report.added)} added, {len(report.changed)} changed, "
+                f"{report.unchanged} unchanged"
+            )
+            return 0
+        index = await KnowledgeBase(database.sessionmaker).index()
+        written = await asyncio.to_thread(export_entries, index.entries, args.directory)
+        print(f"exported {len(index.entries)} entries to {len(written)} files in {args.directory}")
+        return 0
+    finally:
+        await database.close()
+
+
 _COMMANDS = {
+    "ask": _ask,
+    "kb": _kb,
     "run": _run,
     "chat": _chat,
     "db": _db,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Dialect, ForeignKey, Index, MetaData, String
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, ForeignKey, Index, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -107,3 +107,69 @@ class User(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_users_role", "role"),)
+
+
+class KnowledgeEntry(Base):
+    """The current version of one policy answer; its history is in knowledge_entry_versions."""
+
+    __tablename__ = "knowledge_entries"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40), index=True)
+    region: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int]
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgeEntryVersion(Base):
+    """Every version an entry ever had: who changed it, when, and what it said."""
+
+    __tablename__ = "knowledge_entry_versions"
+
+    entry_id: Mapped[str] = mapped_column(
+        ForeignKey("knowledge_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgeRevision(Base):
+    """One row: a counter bumped by every KB change, so that each instance rebuilds its index."""
+
+    __tablename__ = "knowledge_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(default=0)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UnansweredQuestion(Base):
+    """A question the bot could not answer with confidence, kept for the admins."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(500))
+    decision: Mapped[str] = mapped_column(String(20))
+    best_entry_id: Mapped[str | None] = mapped_column(String(80))
+    region_code: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AnswerFeedback(Base):
+    """👍 or 👎 on an answer; 👎 questions are shown to admins with the unanswered ones."""
+
+    __tablename__ = "answer_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(80), index=True)
+    entry_version: Mapped[int]
+    helpful: Mapped[bool]
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    question: Mapped[str | None] = mapped_column(String(500))
+    given_at: Mapped[datetime] = mapped_column(default=utcnow)

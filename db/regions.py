@@ -95,3 +95,23 @@ class RegionRepo:
 
     async def count(self) -> int:
         return await self.session.scalar(select(func.count()).select_from(Region)) or 0
+
+
+async def region_names(repo: RegionRepo, code: str | None) -> list[str] | None:
+    """The names of a region and its ancestors, for scoping answers; None if unknown."""
+    if code is None:
+        return None
+    return [region.name for region in await repo.path(code)] or None
+
+
+async def resolve_region(repo: RegionRepo, text: str | None) -> list[str] | None:
+    """A region given by code or name → its names up the tree; an unregistered name as itself."""
+    if not text:
+        return None
+    region = await repo.get(text)
+    if region is None:
+        matches = await repo.find(text)
+        region = matches[0] if matches else None
+    if region is None:
+        return [text]
+    return await region_names(repo, region.code)

@@ -1,0 +1,121 @@
+"""The search index over knowledge-base entries and the calibrated answer decision."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import bm25s
+import numpy as np
+
+from knowledge.entries import Entry
+from knowledge.intent import looks_like_grievance
+from knowledge.normalize import compact
+from knowledge.tokens import tokenize
+
+# Share of the question's information (IDF-weighted tokens) that the best entry must contain.
+CONFIDENT_COVERAGE = 0.6
+UNSURE_COVERAGE = 0.35
+# A region's own entry wins over a general one that scores a little higher.
+OWN_REGION_BOOST = 1.2
+MAX_SUGGESTIONS = 3
+
+
+class Decision(StrEnum):
+    ANSWER = "answer"  # confident: one entry answers it
+    UNSURE = "unsure"  # probably one of the suggestions
+    OUT_OF_SCOPE = "out_of_scope"  # nothing in the knowledge base is about this
+    GRIEVANCE = "grievance"  # a complaint: offer the report flow
+    EMPTY = "empty"  # nothing to search for (empty, emoji only)
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: Entry
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    decision: Decision
+    best: Match | None = None
+    suggestions: tuple[Match, ...] = field(default_factory=tuple)
+
+    @property
+    def confident(self) -> bool:
+        return self.decision is Decision.ANSWER
+
+
+class KnowledgeIndex:
+    """BM25 over character unigrams and bigrams; one document per phrasing and per answer."""
+
+    def __init__(self, entries: Sequence[Entry], version: int = 0) -> None:
+        self.entries = list(entries)
+        self.version = version
+        documents: list[list[str]] = []
+        owners: list[int] = []
+        entry_tokens: list[set[str]] = []
+        for position, entry in enumerate(self.entries):
+            texts = [*entry.questions, entry.answer]
+            tokens = [tokenize(text) for text in texts]
+            documents.extend(tokens)
+            owners.extend([position] * len(texts))
+            entry_tokens.append({token for doc in tokens for token in doc})
+        self._owners = np.array(owners, dtype=np.int32)
+        self._entry_tokens = entry_tokens
+        frequency = Counter(token for tokens in entry_tokens for token in tokens)
+        count = max(len(self.entries), 1)
+        self._idf = {token: math.log(1 + count / n) for token, n in frequency.items()}
+        self._unseen_idf = math.log(1 + count)
+        self._bm25 = bm25s.BM25()
+        if documents:
+            self._bm25.index(documents, show_progress=False)
+        self._regions = [compact(entry.region) for entry in self.entries]
+
+    def search(self, text: str, region_names: Sequence[str] | None = None) -> SearchResult:
+        """Answer, suggest, or admit that the question is outside the knowledge base.
+
+        ``region_names`` are the user's region and its ancestors (云南省, 昭通市, ...); None when
+        unknown. Entries scoped to another region are then left out.
+        """
+        if looks_like_grievance(text):
+            return SearchResult(Decision.GRIEVANCE)
+        query = tokenize(text)
+        if not query or not self.entries:
+            return SearchResult(Decision.EMPTY if not query else Decision.OUT_OF_SCOPE)
+        matches = self._rank(query, region_names)
+        if not matches:
+            return SearchResult(Decision.OUT_OF_SCOPE)
+        best = matches[0]
+        if best.coverage >= CONFIDENT_COVERAGE:
+            return SearchResult(Decision.ANSWER, best, tuple(matches[1 : 1 + MAX_SUGGESTIONS]))
+        if best.coverage >= UNSURE_COVERAGE:
+            return SearchResult(Decision.UNSURE, best, tuple(matches[:MAX_SUGGESTIONS]))
+        return SearchResult(Decision.OUT_OF_SCOPE, best)
+
+    def _rank(self, query: list[str], region_names: Sequence[str] | None) -> list[Match]:
+        scores = self._bm25.get_scores(query)
+        per_entry = np.zeros(len(self.entries), dtype=np.float32)
+        np.maximum.at(per_entry, self._owners, scores)
+        own = {compact(name) for name in region_names} if region_names else None
+        candidates = np.argsort(-per_entry)[: 4 * MAX_SUGGESTIONS + 8]
+        query_weight = sum(self._idf.get(token, self._unseen_idf) for token in set(query))
+        matches = []
+        for position in candidates:
+            score = float(per_entry[position])
+            if score <= 0:
+                break
+            region = self._regions[position]
+            if own is not None and region != "all":
+                if region not in own:
+                    continue
+                score *= OWN_REGION_BOOST
+            found = set(query) & self._entry_tokens[position]
+            coverage = sum(self._idf[token] for token in found) / query_weight
+            matches.append(Match(self.entries[position], score, coverage))
+        matches.sort(key=lambda match: -match.score)
+        return matches

@@ -1,0 +1,101 @@
+"""The knowledge base at run time: entries from the database, an index rebuilt on change."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import yaml
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.knowledge import ImportReport, KnowledgeRepo
+from knowledge.entries import Entry
+from knowledge.loader import bundled_files, load_files
+from knowledge.search import KnowledgeIndex
+
+log = logging.getLogger(__name__)
+
+# How often an instance asks the database whether the KB changed (one tiny query).
+REVISION_CHECK_SECONDS = 5.0
+
+
+def entry_content(entry: Entry) -> dict:
+    return entry.model_dump(mode="json", exclude_none=True)
+
+
+async def import_entries(
+    session: AsyncSession, entries: list[Entry], changed_by: str
+) -> ImportReport:
+    return await KnowledgeRepo(session).save([entry_content(e) for e in entries], changed_by)
+
+
+class KnowledgeBase:
+    """Hands out the index of the current KB revision, rebuilding it when an admin changed the KB.
+
+    Every instance of the bot keeps its own index and notices another instance's change within
+    REVISION_CHECK_SECONDS.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        check_seconds: float = REVISION_CHECK_SECONDS,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.check_seconds = check_seconds
+        self._index: KnowledgeIndex | None = None
+        self._versions: dict[str, int] = {}
+        self._checked_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def index(self) -> KnowledgeIndex:
+        now = time.monotonic()
+        if self._index is not None and now - self._checked_at < self.check_seconds:
+            return self._index
+        async with self._lock:
+            async with self.sessionmaker() as session:
+                repo = KnowledgeRepo(session)
+                revision = await repo.revision()
+                if self._index is None or revision != self._index.version:
+                    rows = await repo.active_entries()
+                    entries = [Entry.model_validate(row.content) for row in rows]
+                    self._versions = {row.id: row.version for row in rows}
+                    started = time.perf_counter()
+                    self._index = KnowledgeIndex(entries, version=revision)
+                    log.info(
+                        "knowledge index: revision %d, %d entries, built in %.0f ms",
+                        revision, len(entries), (time.perf_counter() - started) * 1000,
+                    )  # fmt: skip
+            self._checked_at = time.monotonic()
+        return self._index
+
+    def version_of(self, entry_id: str) -> int:
+        return self._versions.get(entry_id, 0)
+
+    async def seed_if_empty(self) -> ImportReport | None:
+        """A new database gets the bundled entries, so the bot can answer from its first start."""
+        async with self.sessionmaker() as session:
+            if await KnowledgeRepo(session).revision() > 0:
+                return None
+            report = await import_entries(session, load_files(bundled_files()), "seed")
+        log.info("knowledge base seeded with %d bundled entries", len(report.added))
+        return report
+
+
+def export_entries(entries: list[Entry], directory: Path) -> list[Path]:
+    """Write the entries as YAML, one file per topic, in the format `kb import` reads."""
+    directory.mkdir(parents=True, exist_ok=True)
+    by_topic: dict[str, list[dict]] = {}
+    for entry in entries:
+        by_topic.setdefault(entry.topic, []).append(entry_content(entry))
+    written = []
+    for topic, contents in sorted(by_topic.items()):
+        path = directory / f"{topic}.yaml"
+        path.write_text(
+            yaml.safe_dump(contents, allow_unicode=True, sort_keys=False, width=100),
+            encoding="utf-8",
+        )
+        written.append(path)
+    return written
