@@ -23,11 +23,12 @@ def menu() -> list[BotCommand]:
 
 async def set_default_commands(bot: Bot, i18n: I18n) -> None:
     """Register the menu for everyone: the default locale, then each language Telegram keys."""
-    with i18n.use_locale(i18n.default_locale):
-        await bot.set_my_commands(menu())
-    for locale, code in MENU_LANGUAGE_CODES.items():
-        with i18n.use_locale(locale):
-            await bot.set_my_commands(menu(), language_code=code)
+    with i18n.context():
+        with i18n.use_locale(i18n.default_locale):
+            await bot.set_my_commands(menu())
+        for locale, code in MENU_LANGUAGE_CODES.items():
+            with i18n.use_locale(locale):
+                await bot.set_my_commands(menu(), language_code=code)
 
 
 async def set_user_commands(bot: Bot, chat_id: int) -> None:
