@@ -17,6 +17,7 @@ from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares.database import DatabaseMiddleware
 from db.session import Database
 from handlers import create_routers
+from knowledge.service import KnowledgeBase
 
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -41,8 +42,17 @@ def create_dispatcher(
 ) -> Dispatcher:
     """The one Dispatcher every runner (polling, console, tests) drives."""
     i18n = i18n or create_i18n(settings.default_locale)
-    dispatcher = Dispatcher(storage=storage, settings=settings)
+    dispatcher = Dispatcher(
+        storage=storage, settings=settings, knowledge=KnowledgeBase(database.sessionmaker)
+    )
     dispatcher.update.outer_middleware(DatabaseMiddleware(database.sessionmaker))
     UserLocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*create_routers())
     return dispatcher
+
+
+async def prepare(dispatcher: Dispatcher) -> None:
+    """Work before the first update: seed an empty knowledge base and build the search index."""
+    knowledge: KnowledgeBase = dispatcher["knowledge"]
+    await knowledge.seed_if_empty()
+    await knowledge.index()

@@ -48,7 +48,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import create_bot, create_dispatcher, create_storage
+    from bot.app import create_bot, create_dispatcher, create_storage, prepare
     from bot.local_session import LocalSession
     from bot.runners.console import Console
 
@@ -61,6 +61,7 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     dispatcher = create_dispatcher(settings, database, storage)
     console = Console(dispatcher, bot, session, user_id=args.user, language_code=args.lang)
     try:
+        await prepare(dispatcher)
         await console.run()
     finally:
         await storage.close()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import language, start
+from handlers import ask, language, start
 
 
 def create_routers() -> list[Router]:
     """All routers, in the order they should see updates (free-text catch-alls last)."""
-    return [language.create_router(), start.create_router()]
+    return [language.create_router(), start.create_router(), ask.create_router()]

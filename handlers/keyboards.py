@@ -20,3 +20,26 @@ class RegionPick(CallbackData, prefix="rp"):
 
 class LanguagePick(CallbackData, prefix="lang"):
     locale: str
+
+
+class AnswerShow(CallbackData, prefix="kbs"):
+    """Show this entry's answer (a suggestion or a topic item was pressed)."""
+
+    entry_id: str
+
+
+class AnswerMore(CallbackData, prefix="kbm"):
+    """Show the details of this entry."""
+
+    entry_id: str
+
+
+class AnswerFeedback(CallbackData, prefix="kbf"):
+    entry_id: str
+    version: int
+    helpful: bool
+
+
+class TopicPick(CallbackData, prefix="kbt"):
+    topic: str
+    page: int = 0

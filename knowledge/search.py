@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -16,12 +17,16 @@ from knowledge.intent import looks_like_grievance
 from knowledge.normalize import compact
 from knowledge.tokens import tokenize
 
+# bm25s sets its logger to DEBUG on import and logs every index build.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
 # Calibrated on held-out phrasings and out-of-scope questions (bench/kb_quality.py):
 # coverage is the share of the question's information (IDF-weighted tokens) found in an entry;
 # margin is how far the best entry's score stands above the next one's, relatively.
 CONFIDENT_COVERAGE = 0.4
 CLEAR_MARGIN = 0.1
-CERTAIN_COVERAGE = 0.75  # nearly every word of the question is in the entry: margin not needed
+CERTAIN_COVERAGE = 0.75  # nearly every word of the question is in the entry: a small lead does
+TIE_MARGIN = 0.02  # closer than this, two entries tie and the user chooses
 UNSURE_COVERAGE = 0.3
 # A region's own entry wins over a general one that scores a little higher.
 OWN_REGION_BOOST = 1.2
@@ -68,6 +73,7 @@ class KnowledgeIndex:
     def __init__(self, entries: Sequence[Entry], version: int = 0) -> None:
         self.entries = list(entries)
         self.version = version
+        self._by_id = {entry.id: entry for entry in self.entries}
         documents = [tokenize(document_text(entry)) for entry in self.entries]
         entry_tokens = [set(tokens) for tokens in documents]
         self._entry_tokens = entry_tokens
@@ -79,6 +85,9 @@ class KnowledgeIndex:
         if documents:
             self._bm25.index(documents, show_progress=False)
         self._regions = [compact(entry.region) for entry in self.entries]
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
 
     def search(self, text: str, region_names: Sequence[str] | None = None) -> SearchResult:
         """Answer, suggest, or admit that the question is outside the knowledge base.
@@ -97,7 +106,7 @@ class KnowledgeIndex:
         best = matches[0]
         runner_up = matches[1].score if len(matches) > 1 else 0.0
         margin = (best.score - runner_up) / best.score
-        if best.coverage >= CERTAIN_COVERAGE or (
+        if (best.coverage >= CERTAIN_COVERAGE and margin >= TIE_MARGIN) or (
             best.coverage >= CONFIDENT_COVERAGE and margin >= CLEAR_MARGIN
         ):
             return SearchResult(Decision.ANSWER, best, tuple(matches[1 : 1 + MAX_SUGGESTIONS]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.app import create_bot, create_dispatcher, create_storage
+from bot.app import create_bot, create_dispatcher, create_storage, prepare
 from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.i18n import create_i18n
@@ -20,6 +20,7 @@ async def run_polling(settings: Settings) -> None:
     bot = create_bot(settings)
     dispatcher = create_dispatcher(settings, database, storage, i18n)
     try:
+        await prepare(dispatcher)
         me = await bot.get_me()
         log.info("connected as @%s", me.username)
         await bot.delete_webhook(drop_pending_updates=False)

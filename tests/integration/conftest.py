@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.app import prepare
 from bot.cli import SAMPLE_REGIONS
 from bot.config import Settings
 from db.region_import import import_regions
@@ -21,5 +22,7 @@ async def database(settings: Settings, migrated_sqlite: str) -> AsyncIterator[Da
 
 
 @pytest.fixture
-def harness(settings: Settings, database: Database) -> BotHarness:
-    return BotHarness(settings, database)
+async def harness(settings: Settings, database: Database) -> BotHarness:
+    harness = BotHarness(settings, database)
+    await prepare(harness.dispatcher)
+    return harness

@@ -1,0 +1,267 @@
+"""Free-text questions → policy answers with their source; /topics; 👍/👎 feedback."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from db.knowledge import KnowledgeRepo
+from db.models import User
+from db.regions import RegionRepo, region_names
+from handlers.keyboards import AnswerFeedback, AnswerMore, AnswerShow, TopicPick
+from knowledge.entries import TOPICS, Entry
+from knowledge.normalize import to_traditional
+from knowledge.search import Decision, SearchResult
+from knowledge.service import KnowledgeBase
+
+MAX_QUESTION = 500  # longer messages are searched and stored by their beginning
+TOPIC_PAGE = 8
+REMEMBERED_QUESTIONS = 20  # per user, to store the question with a 👎
+
+TOPIC_NAMES = {
+    "microcredit": __("Small loans (小额信贷)"),
+    "medical": __("Medical costs"),
+    "education": __("School and student aid"),
+    "housing": __("Safe housing"),
+    "water": __("Drinking water"),
+    "roads": __("Roads"),
+    "employment": __("Jobs and training"),
+    "industry": __("Farming and business"),
+    "identification": __("Who counts as poor"),
+    "exit": __("Leaving poverty"),
+    "monitoring": __("Preventing a fall back"),
+    "social_security": __("Basic living support"),
+    "relocation": __("Relocated households"),
+    "assistance": __("Help and contacts"),
+    "supervision": __("Openness and complaints"),
+}
+
+
+def create_router() -> Router:
+    router = Router(name="ask")
+    router.message.register(show_topics, Command("topics"))
+    router.callback_query.register(pick_topic, TopicPick.filter())
+    router.callback_query.register(show_entry, AnswerShow.filter())
+    router.callback_query.register(show_details, AnswerMore.filter())
+    router.callback_query.register(give_feedback, AnswerFeedback.filter())
+    router.message.register(ask, F.text, ~F.text.startswith("/"))
+    return router
+
+
+def localized(text: str, locale: str) -> str:
+    """Answers are written in simplified Chinese; zh_Hant readers get traditional characters."""
+    return to_traditional(text) if locale == "zh_Hant" else text
+
+
+def render_answer(entry: Entry, locale: str) -> str:
+    parts = []
+    if locale == "en":
+        parts.append(_("From the Chinese policy documents (answer in Chinese):"))
+    parts.append(escape(localized(entry.answer, locale)))
+    if entry.is_regional:
+        parts.append(_("Applies in: {region}").format(region=localized(entry.region, locale)))
+    source = localized(entry.source_line(), locale)
+    if entry.effective:
+        source += f" ({entry.effective})"
+    parts.append("📄 " + _("Source: {source}").format(source=escape(source)))
+    return "\n\n".join(parts)
+
+
+def answer_keyboard(entry: Entry, version: int) -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    if entry.details:
+        keyboard.button(text=_("More details"), callback_data=AnswerMore(entry_id=entry.id))
+    keyboard.button(
+        text="👍", callback_data=AnswerFeedback(entry_id=entry.id, version=version, helpful=True)
+    )
+    keyboard.button(
+        text="👎", callback_data=AnswerFeedback(entry_id=entry.id, version=version, helpful=False)
+    )
+    keyboard.adjust(1, 2) if entry.details else keyboard.adjust(2)
+    return keyboard.as_markup()
+
+
+def entry_buttons(entries: list[Entry], locale: str) -> InlineKeyboardBuilder:
+    keyboard = InlineKeyboardBuilder()
+    for entry in entries:
+        label = localized(entry.questions[0], locale)
+        keyboard.button(text=label, callback_data=AnswerShow(entry_id=entry.id))
+    keyboard.adjust(1)
+    return keyboard
+
+
+def topics_keyboard() -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    for topic in TOPICS:
+        keyboard.button(text=str(TOPIC_NAMES[topic]), callback_data=TopicPick(topic=topic))
+    keyboard.adjust(2)
+    return keyboard.as_markup()
+
+
+async def ask(
+    message: Message,
+    state: FSMContext,
+    account: User,
+    session: AsyncSession,
+    regions: RegionRepo,
+    knowledge: KnowledgeBase,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    question = (message.text or "")[:MAX_QUESTION]
+    index = await knowledge.index()
+    result = index.search(question, await region_names(regions, account.region_code))
+    locale = i18n.current_locale
+    if result.decision is Decision.ANSWER and result.best:
+        entry = result.best.entry
+        sent = await message.reply(
+            render_answer(entry, locale),
+            reply_markup=answer_keyboard(entry, knowledge.version_of(entry.id)),
+        )
+        await _remember_question(state, sent.message_id, question)
+        return
+    if result.decision is not Decision.EMPTY:
+        await KnowledgeRepo(session).record_unanswered(
+            question,
+            result.decision.value,
+            result.best.entry.id if result.best else None,
+            account.region_code,
+            locale,
+        )
+    text, markup = _not_answered(result, locale, settings.hotline)
+    await message.reply(text, reply_markup=markup)
+
+
+def _not_answered(
+    result: SearchResult, locale: str, hotline: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if result.decision is Decision.GRIEVANCE:
+        return (
+            _(
+                "It sounds like you want to report a problem. You can tell your village "
+                "committee, the village work team or the township, or call the hotline {hotline}."
+            ).format(hotline=hotline),
+            None,
+        )
+    if result.decision is Decision.UNSURE:
+        text = (
+            _("I am not sure I understood. Did you mean one of these?")
+            + "\n"
+            + _("If none fits, ask in other words or call {hotline}.").format(hotline=hotline)
+        )
+        entries = [match.entry for match in result.suggestions]
+        return text, entry_buttons(entries, locale).as_markup()
+    if result.decision is Decision.EMPTY:
+        return _("Please type your question in words, for example: 小额信贷能贷多少？"), None
+    return (
+        _(
+            "Sorry, I did not find anything about this. I answer questions about "
+            "poverty-alleviation policies: choose a topic below, or call the hotline {hotline}."
+        ).format(hotline=hotline),
+        topics_keyboard(),
+    )
+
+
+async def _remember_question(state: FSMContext, message_id: int, question: str) -> None:
+    """Keep the question behind each recent answer, so that a 👎 can be stored with it."""
+    asked: dict[str, str] = (await state.get_data()).get("asked", {})
+    asked[str(message_id)] = question
+    await state.update_data(asked=dict(list(asked.items())[-REMEMBERED_QUESTIONS:]))
+
+
+async def show_topics(message: Message) -> None:
+    await message.answer(_("Choose a topic:"), reply_markup=topics_keyboard())
+
+
+async def pick_topic(
+    query: CallbackQuery, callback_data: TopicPick, knowledge: KnowledgeBase, i18n: I18n
+) -> None:
+    if callback_data.topic not in TOPIC_NAMES:
+        await query.answer(_("That choice is no longer available."), show_alert=True)
+        return
+    index = await knowledge.index()
+    entries = [entry for entry in index.entries if entry.topic == callback_data.topic]
+    page = max(callback_data.page, 0)
+    keyboard = entry_buttons(
+        entries[page * TOPIC_PAGE : (page + 1) * TOPIC_PAGE], i18n.current_locale
+    )
+    if (page + 1) * TOPIC_PAGE < len(entries):
+        keyboard.button(
+            text=_("More ▶"), callback_data=TopicPick(topic=callback_data.topic, page=page + 1)
+        )
+        keyboard.adjust(1)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            str(TOPIC_NAMES[callback_data.topic]) + "\n" + _("Choose a question:"),
+            reply_markup=keyboard.as_markup(),
+        )
+    await query.answer()
+
+
+async def show_entry(
+    query: CallbackQuery,
+    callback_data: AnswerShow,
+    state: FSMContext,
+    knowledge: KnowledgeBase,
+    i18n: I18n,
+) -> None:
+    entry = (await knowledge.index()).get(callback_data.entry_id)
+    if entry is None:
+        await query.answer(_("That choice is no longer available."), show_alert=True)
+        return
+    if isinstance(query.message, Message):
+        sent = await query.message.answer(
+            render_answer(entry, i18n.current_locale),
+            reply_markup=answer_keyboard(entry, knowledge.version_of(entry.id)),
+        )
+        await _remember_question(state, sent.message_id, entry.questions[0])
+    await query.answer()
+
+
+async def show_details(
+    query: CallbackQuery, callback_data: AnswerMore, knowledge: KnowledgeBase, i18n: I18n
+) -> None:
+    entry = (await knowledge.index()).get(callback_data.entry_id)
+    if entry is None or not entry.details:
+        await query.answer(_("That choice is no longer available."), show_alert=True)
+        return
+    if isinstance(query.message, Message):
+        await query.message.answer(escape(localized(entry.details, i18n.current_locale)))
+    await query.answer()
+
+
+async def give_feedback(
+    query: CallbackQuery,
+    callback_data: AnswerFeedback,
+    state: FSMContext,
+    session: AsyncSession,
+    knowledge: KnowledgeBase,
+) -> None:
+    if (await knowledge.index()).get(callback_data.entry_id) is None:
+        await query.answer(_("That choice is no longer available."), show_alert=True)
+        return
+    message_id = str(query.message.message_id) if query.message else ""
+    question = (await state.get_data()).get("asked", {}).get(message_id)
+    await KnowledgeRepo(session).record_feedback(
+        callback_data.entry_id,
+        callback_data.version,
+        callback_data.helpful,
+        query.from_user.id,
+        question,
+    )
+    thanks = (
+        _("Thank you!")
+        if callback_data.helpful
+        else _("Thank you. The administrators will see that this answer did not help.")
+    )
+    await query.answer(thanks)
