@@ -137,7 +137,9 @@ async def _kb(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.service import KnowledgeBase, export_entries, import_entries
 
     database = await open_database(settings.database_url)
+    knowledge = KnowledgeBase(database.sessionmaker)
     try:
+        await knowledge.seed_if_empty()  # imports and exports start from the bundled entries
         if args.kb_command == "import":
             try:
                 entries = await asyncio.to_thread(load_files, args.files)
@@ -153,7 +155,7 @@ async def _kb(args: argparse.Namespace, settings: Settings) -> int:
                 f"{report.unchanged} unchanged"
             )
             return 0
-        index = await KnowledgeBase(database.sessionmaker).index()
+        index = await knowledge.index()
         written = await asyncio.to_thread(export_entries, index.entries, args.directory)
         print(f"exported {len(index.entries)} entries to {len(written)} files in {args.directory}")
         return 0
