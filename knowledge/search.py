@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -74,17 +72,24 @@ class KnowledgeIndex:
         self.entries = list(entries)
         self.version = version
         self._by_id = {entry.id: entry for entry in self.entries}
-        documents = [tokenize(document_text(entry)) for entry in self.entries]
-        entry_tokens = [set(tokens) for tokens in documents]
-        self._entry_tokens = entry_tokens
-        frequency = Counter(token for tokens in entry_tokens for token in tokens)
+        self._regions = [compact(entry.region) for entry in self.entries]
+        # Tokens become integer ids at once: Python strings and sets per entry would cost
+        # several times the memory at 5,000 entries (bench/README.md).
+        self._vocabulary: dict[str, int] = {}
+        documents = [
+            [self._vocabulary.setdefault(token, len(self._vocabulary)) for token in tokens]
+            for tokens in (tokenize(document_text(entry)) for entry in self.entries)
+        ]
+        self._entry_tokens = [np.unique(np.array(ids, dtype=np.int32)) for ids in documents]
+        frequency = np.zeros(len(self._vocabulary), dtype=np.float32)
+        for ids in self._entry_tokens:
+            frequency[ids] += 1
         count = max(len(self.entries), 1)
-        self._idf = {token: math.log(1 + count / n) for token, n in frequency.items()}
-        self._unseen_idf = math.log(1 + count)
+        self._idf = np.log1p(count / np.maximum(frequency, 1))
+        self._unseen_idf = float(np.log1p(count))
         self._bm25 = bm25s.BM25()
         if documents:
-            self._bm25.index(documents, show_progress=False)
-        self._regions = [compact(entry.region) for entry in self.entries]
+            self._bm25.index((documents, dict(self._vocabulary)), show_progress=False)
 
     def get(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
@@ -115,12 +120,16 @@ class KnowledgeIndex:
         return SearchResult(Decision.OUT_OF_SCOPE, best)
 
     def _rank(self, query: list[str], region_names: Sequence[str] | None) -> list[Match]:
-        per_entry = self._bm25.get_scores(query)
+        known = sorted({self._vocabulary[token] for token in query if token in self._vocabulary})
+        if not known:
+            return []
+        query_ids = np.array(known, dtype=np.int32)
+        per_entry = self._bm25.get_scores_from_ids(known)
+        unseen = len(set(query)) - len(known)
+        query_weight = float(self._idf[query_ids].sum()) + unseen * self._unseen_idf
         own = {compact(name) for name in region_names} if region_names else None
-        candidates = np.argsort(-per_entry)[: 4 * MAX_SUGGESTIONS + 8]
-        query_weight = sum(self._idf.get(token, self._unseen_idf) for token in set(query))
-        matches = []
-        for position in candidates:
+        ranked: list[tuple[float, int]] = []
+        for position in np.argsort(-per_entry)[: 4 * MAX_SUGGESTIONS + 8]:
             score = float(per_entry[position])
             if score <= 0:
                 break
@@ -129,8 +138,16 @@ class KnowledgeIndex:
                 if region not in own:
                     continue
                 score *= OWN_REGION_BOOST
-            found = set(query) & self._entry_tokens[position]
-            coverage = sum(self._idf[token] for token in found) / query_weight
-            matches.append(Match(self.entries[position], score, coverage))
-        matches.sort(key=lambda match: -match.score)
-        return matches
+            ranked.append((score, int(position)))
+        ranked.sort(key=lambda item: -item[0])
+        return [
+            Match(self.entries[position], score, self._coverage(query_ids, position, query_weight))
+            for score, position in ranked[: MAX_SUGGESTIONS + 1]
+        ]
+
+    def _coverage(self, query_ids: np.ndarray, position: int, query_weight: float) -> float:
+        """IDF-weighted share of the question's tokens that the entry contains."""
+        tokens = self._entry_tokens[position]
+        slots = np.minimum(np.searchsorted(tokens, query_ids), len(tokens) - 1)
+        found = query_ids[tokens[slots] == query_ids]
+        return float(self._idf[found].sum()) / query_weight
