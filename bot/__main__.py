@@ -48,6 +48,25 @@ def build_parser() -> argparse.ArgumentParser:
     kb_export = kb_commands.add_parser("export", help="write the current entries as YAML")
     kb_export.add_argument("directory", type=Path)
 
+    users = commands.add_parser("users", help="roles of users")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    grant = user_commands.add_parser("grant", help="give a user a role and an area")
+    grant.add_argument("telegram_id", type=int)
+    grant.add_argument("role", choices=["villager", "cadre", "admin"])
+    grant.add_argument("--region", help="the area (region code) a cadre or admin handles")
+
+    cases = commands.add_parser("cases", help="grievance cases: statistics and routing")
+    case_commands = cases.add_subparsers(dest="cases_command", required=True)
+    stats = case_commands.add_parser("stats", help="per-township statistics")
+    stats.add_argument("--days", type=int, default=30, help="the period: the last N days")
+    stats.add_argument("--region", help="only townships under this region code")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    route = case_commands.add_parser("route", help="set which level handles cases")
+    route.add_argument("--region", help="region code the rule applies to (default: all)")
+    route.add_argument("--category", help="category code (default: all)")
+    route.add_argument("--level", required=True, choices=["township", "county", "city", "province"])
+    case_commands.add_parser("routes", help="list the routing rules, retired ones included")
+
     commands.add_parser("demo", help="load the sample regions")
     return parser
 

@@ -17,6 +17,7 @@ from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares.database import DatabaseMiddleware
 from db.session import Database
 from handlers import create_routers
+from handlers.notices import NoticeRenderer
 from knowledge.service import KnowledgeBase
 
 
@@ -43,7 +44,10 @@ def create_dispatcher(
     """The one Dispatcher every runner (polling, console, tests) drives."""
     i18n = i18n or create_i18n(settings.default_locale)
     dispatcher = Dispatcher(
-        storage=storage, settings=settings, knowledge=KnowledgeBase(database.sessionmaker)
+        storage=storage,
+        settings=settings,
+        knowledge=KnowledgeBase(database.sessionmaker),
+        render=NoticeRenderer(i18n),
     )
     dispatcher.update.outer_middleware(DatabaseMiddleware(database.sessionmaker))
     UserLocaleMiddleware(i18n).setup(dispatcher)

@@ -50,6 +50,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_bot, create_dispatcher, create_storage, prepare
     from bot.local_session import LocalSession
+    from bot.outbox import OutboxWorker
     from bot.runners.console import Console
 
     # The console prints the conversation; aiogram's per-update log lines would interleave with it.
@@ -59,7 +60,14 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     bot = create_bot(settings, session=session)
     storage = create_storage(settings)
     dispatcher = create_dispatcher(settings, database, storage)
-    console = Console(dispatcher, bot, session, user_id=args.user, language_code=args.lang)
+    console = Console(
+        dispatcher,
+        bot,
+        session,
+        user_id=args.user,
+        language_code=args.lang,
+        outbox=OutboxWorker(bot, database.sessionmaker),
+    )
     try:
         await prepare(dispatcher)
         await console.run()
@@ -163,7 +171,47 @@ async def _kb(args: argparse.Namespace, settings: Settings) -> int:
         await database.close()
 
 
+async def _users(args: argparse.Namespace, settings: Settings) -> int:
+    from db.models import Role
+    from db.regions import RegionRepo
+    from db.users import UserRepo
+
+    database = await open_database(settings.database_url)
+    try:
+        async with database.sessionmaker() as session:
+            if args.region and await RegionRepo(session).get(args.region) is None:
+                raise CommandError(f"no region has the code {args.region}")
+            if args.role == Role.CADRE and not args.region:
+                raise CommandError("a cadre needs --region (their township or county)", 2)
+            await UserRepo(session).grant(args.telegram_id, Role(args.role), args.region)
+    finally:
+        await database.close()
+    print(f"user {args.telegram_id} is now {args.role} for {args.region or 'everything'}")
+    return 0
+
+
+async def _cases(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.case_commands import list_routes, print_stats, set_route
+
+    database = await open_database(settings.database_url)
+    try:
+        async with database.sessionmaker() as session:
+            if args.cases_command == "stats":
+                await print_stats(session, args.region, args.days, args.json, sys.stdout)
+            elif args.cases_command == "route":
+                await set_route(session, args.region, args.category, args.level, sys.stdout)
+            else:
+                await list_routes(session, sys.stdout)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    finally:
+        await database.close()
+    return 0
+
+
 _COMMANDS = {
+    "users": _users,
+    "cases": _cases,
     "ask": _ask,
     "kb": _kb,
     "run": _run,

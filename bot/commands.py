@@ -15,6 +15,9 @@ def menu() -> list[BotCommand]:
     """The commands in the current locale."""
     return [
         BotCommand(command="start", description=_("Start, choose your village")),
+        BotCommand(command="topics", description=_("Policies by topic")),
+        BotCommand(command="report", description=_("Report a problem")),
+        BotCommand(command="mycases", description=_("My reports")),
         BotCommand(command="help", description=_("What I can do")),
         BotCommand(command="language", description=_("简体中文 / 繁體中文 / English")),
         BotCommand(command="cancel", description=_("Stop what you are doing")),

@@ -52,6 +52,7 @@ class QueuedError:
     error_code: int
     description: str
     retry_after: int | None = None
+    chat_id: int | None = None  # only calls to this chat fail
 
 
 class LocalSession(BaseSession):
@@ -92,7 +93,8 @@ class LocalSession(BaseSession):
 
     def _respond(self, name: str, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
         for index, (method, error) in enumerate(self._errors):
-            if method == name:
+            chat = params.get("chat_id")
+            if method == name and error.chat_id in (None, chat):
                 del self._errors[index]
                 body: dict[str, Any] = {
                     "ok": False,

@@ -6,7 +6,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, ForeignKey, Index, MetaData, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -103,8 +113,12 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     role: Mapped[str] = mapped_column(String(16), default=Role.VILLAGER)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code", ondelete="SET NULL"))
+    # A cadre's or admin's area: they see the cases of this region and below it.
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code", ondelete="SET NULL"))
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when Telegram answers 403 (the user blocked the bot): nothing more is sent to them.
+    blocked_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_users_role", "role"),)
 
@@ -173,3 +187,153 @@ class AnswerFeedback(Base):
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     question: Mapped[str | None] = mapped_column(String(500))
     given_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseStatus(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    INFO_REQUESTED = "info_requested"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+OPEN_STATUSES = (
+    CaseStatus.SUBMITTED,
+    CaseStatus.ACCEPTED,
+    CaseStatus.INFO_REQUESTED,
+    CaseStatus.REOPENED,
+)
+
+
+class Case(Base):
+    """A grievance. Its state is changed only together with a CaseEvent, in one transaction."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    reporter_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    reporter_locale: Mapped[str] = mapped_column(String(8))  # notifications speak it
+    anonymous: Mapped[bool] = mapped_column(default=True)
+    category: Mapped[str] = mapped_column(String(40))
+    place_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    # The township the place belongs to: statistics are kept per township.
+    township_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The unit that handles it now, and that unit's path of codes ("53/5306/530627/..."):
+    # a cadre's area is a path prefix, so every area filter is one indexed LIKE.
+    unit_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    unit_path: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.SUBMITTED)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    rating: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger)
+    escalations: Mapped[int] = mapped_column(default=0)
+    reopened: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accept_due: Mapped[datetime]
+    resolve_due: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    accept_reminded: Mapped[bool] = mapped_column(default=False)
+    resolve_reminded: Mapped[bool] = mapped_column(default=False)
+    # The Telegram update that confirmed the report: the same update twice makes one case.
+    source_update_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[CaseAttachment]] = relationship(
+        cascade="all, delete-orphan", order_by="CaseAttachment.id"
+    )
+
+    __table_args__ = (
+        Index("ix_cases_unit_path_status", "unit_path", "status"),
+        Index("ix_cases_status_accept_due", "status", "accept_due"),
+        Index("ix_cases_status_resolve_due", "status", "resolve_due"),
+        Index("ix_cases_created_at", "created_at"),
+    )
+
+
+class CaseEvent(Base):
+    """Who did what to a case, and when: the case's whole history."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)  # None: the system (deadlines)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class CaseAttachment(Base):
+    """A photo (Telegram file id) or a location sent with a report."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    file_id: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+
+
+class RoutingRule(Base):
+    """Where cases of a category in a region go: the level that handles them.
+
+    Rules are never edited in place: a change adds a row and retires the old one, so every
+    edit is kept with who made it.
+    """
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    category: Mapped[str | None] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+
+
+class UnitChat(Base):
+    """A township's (or county's) group chat, linked by an admin inside that group."""
+
+    __tablename__ = "unit_chats"
+
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    linked_by: Mapped[int] = mapped_column(BigInteger)
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A notification, written in the transaction of the change it announces; a worker sends it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    case: Mapped[Case | None] = relationship()
+
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),)

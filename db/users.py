@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User, utcnow
+from db.models import Role, User, utcnow
 
 # Writing last_seen on every update would make every message a write; once a minute is enough.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -30,4 +30,15 @@ class UserRepo:
         elif now - user.last_seen > LAST_SEEN_RESOLUTION:
             user.last_seen = now
             await self.session.commit()
+        return user
+
+    async def grant(self, telegram_id: int, role: Role, area_code: str | None) -> User:
+        """Give a user a role and an area; a user the bot has not met yet is created."""
+        user = await self.get(telegram_id)
+        if user is None:
+            user = User(telegram_id=telegram_id)
+            self.session.add(user)
+        user.role = role
+        user.area_code = area_code
+        await self.session.commit()
         return user

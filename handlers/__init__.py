@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import ask, language, start
+from handlers import admin, ask, cases, language, mycases, report, start
 
 
 def create_routers() -> list[Router]:
     """All routers, in the order they should see updates (free-text catch-alls last)."""
-    return [language.create_router(), start.create_router(), ask.create_router()]
+    return [
+        language.create_router(),
+        start.create_router(),
+        report.create_router(),
+        cases.create_router(),
+        mycases.create_router(),
+        admin.create_router(),
+        ask.create_router(),
+    ]

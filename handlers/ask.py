@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -18,7 +18,9 @@ from bot.config import Settings
 from db.knowledge import KnowledgeRepo
 from db.models import User
 from db.regions import RegionRepo, region_names
+from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import AnswerFeedback, AnswerMore, AnswerShow, TopicPick
+from handlers.report import report_button
 from knowledge.entries import TOPICS, Entry
 from knowledge.normalize import to_traditional
 from knowledge.search import Decision, SearchResult
@@ -54,7 +56,7 @@ def create_router() -> Router:
     router.callback_query.register(show_entry, AnswerShow.filter())
     router.callback_query.register(show_details, AnswerMore.filter())
     router.callback_query.register(give_feedback, AnswerFeedback.filter())
-    router.message.register(ask, F.text, ~F.text.startswith("/"))
+    router.message.register(ask, PLAIN_TEXT)
     return router
 
 
@@ -139,6 +141,9 @@ async def ask(
             locale,
         )
     text, markup = _not_answered(result, locale, settings.hotline)
+    if result.decision is Decision.GRIEVANCE:
+        # The complaint becomes the description if the user goes on to report it.
+        await state.update_data(report_prefill=question)
     await message.reply(text, reply_markup=markup)
 
 
@@ -148,10 +153,12 @@ def _not_answered(
     if result.decision is Decision.GRIEVANCE:
         return (
             _(
-                "It sounds like you want to report a problem. You can tell your village "
-                "committee, the village work team or the township, or call the hotline {hotline}."
+                "It sounds like you want to report a problem. Press the button to report it "
+                "here: you get a tracking number, the responsible township must handle it, and "
+                "your identity stays hidden unless you choose otherwise. You can also call the "
+                "hotline {hotline}."
             ).format(hotline=hotline),
-            None,
+            report_button().as_markup(),
         )
     if result.decision is Decision.UNSURE:
         text = (

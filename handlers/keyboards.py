@@ -43,3 +43,48 @@ class AnswerFeedback(CallbackData, prefix="kbf"):
 class TopicPick(CallbackData, prefix="kbt"):
     topic: str
     page: int = 0
+
+
+class ReportCategory(CallbackData, prefix="rc"):
+    code: str
+
+
+class ReportAbout(CallbackData, prefix="ra"):
+    """Whose conduct a complaint about cadres concerns: village, township or county."""
+
+    level: str
+
+
+class ReportPlace(CallbackData, prefix="rpl"):
+    code: str
+
+
+class ReportStep(CallbackData, prefix="rs"):
+    """A step of the report flow: place_ok, place_change, done, anonymous, named, submit, cancel."""
+
+    step: str
+
+
+class CaseAction(CallbackData, prefix="ca"):
+    """A cadre's button under a case: accept, reply, info, resolve, transfer, up, show."""
+
+    case_id: int
+    action: str
+
+
+class CaseOutcome(CallbackData, prefix="co"):
+    case_id: int
+    outcome: str
+
+
+class CaseRate(CallbackData, prefix="cr"):
+    case_id: int
+    rating: str
+
+
+class CaseAddInfo(CallbackData, prefix="cai"):
+    case_id: int
+
+
+class CasesPage(CallbackData, prefix="cp"):
+    page: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape as quote
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Region, RegionLevel, User
 from db.regions import RegionRepo
+from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import RegionNav, RegionPick
 
 PAGE_SIZE = 8
@@ -41,7 +42,7 @@ def create_router() -> Router:
     router.message.register(cancel, Command("cancel"))
     router.callback_query.register(navigate, RegionNav.filter())
     router.callback_query.register(pick_village, RegionPick.filter())
-    router.message.register(typed_place, StateFilter(VillageChoice.choosing), F.text)
+    router.message.register(typed_place, StateFilter(VillageChoice.choosing), PLAIN_TEXT)
     return router
 
 
@@ -50,8 +51,13 @@ def help_text() -> str:
         "I can:\n"
         "• answer questions about poverty-alleviation policies: subsidies, medical costs, "
         "small loans, housing, school, drinking water and jobs — just type your question;\n"
+        "• take your report of a problem to the responsible township and follow it to the "
+        "end;\n"
         "• remember your village, so that answers fit your area.\n\n"
         "Commands:\n"
+        "/topics — browse the policies by topic\n"
+        "/report — report a problem\n"
+        "/mycases — your reports and where they stand\n"
         "/start — start again and see or change your village\n"
         "/language — 简体中文 / 繁體中文 / English\n"
         "/help — this message\n"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import Chat
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
 from bot.local_session import ApiCall, LocalSession
+from bot.outbox import OutboxWorker
 from bot.updates import UpdateFactory
 from db.session import Database
 
@@ -21,6 +23,7 @@ class BotHarness:
         self.dispatcher = create_dispatcher(settings, database, storage or MemoryStorage())
         self.updates = UpdateFactory()
         self.languages: dict[int, str | None] = {}
+        self.outbox = OutboxWorker(self.bot, database.sessionmaker)
 
     def _user(self, user_id: int, lang: str | None):
         if lang is not None:
@@ -33,6 +36,44 @@ class BotHarness:
         update = self.updates.text(self._user(user_id, lang), text)
         await self.dispatcher.feed_update(self.bot, update)
         return self.session.calls[start:]
+
+    async def deliver(self) -> list[ApiCall]:
+        """Run the outbox worker once, as the running bot does every second."""
+        start = len(self.session.calls)
+        while await self.outbox.send_due():
+            pass
+        return self.session.calls[start:]
+
+    async def send_in(
+        self, chat_id: int, user_id: int, text: str, lang: str | None = None
+    ) -> list[ApiCall]:
+        """The user writes in a group chat."""
+        start = len(self.session.calls)
+        chat = Chat(id=chat_id, type="supergroup", title="乡镇工作群")
+        update = self.updates.text(self._user(user_id, lang), text, chat=chat)
+        await self.dispatcher.feed_update(self.bot, update)
+        return self.session.calls[start:]
+
+    async def press_prefix(
+        self, user_id: int, prefix: str, chat_id: int | None = None, lang: str | None = None
+    ) -> list[ApiCall]:
+        """Press the newest button, in the chat, whose callback data starts with ``prefix``."""
+        chat = chat_id if chat_id is not None else user_id
+        for call in reversed(self.session.calls):
+            if str(call.params.get("chat_id")) != str(chat) or not isinstance(call.result, dict):
+                continue
+            for _, data in call.buttons:
+                if data.startswith(prefix):
+                    start = len(self.session.calls)
+                    chat_object = (
+                        None if chat == user_id else Chat(id=chat, type="supergroup", title="g")
+                    )
+                    update = self.updates.press(
+                        self._user(user_id, lang), data, call.result["message_id"], chat_object
+                    )
+                    await self.dispatcher.feed_update(self.bot, update)
+                    return self.session.calls[start:]
+        raise AssertionError(f"no button {prefix!r} in chat {chat}")
 
     async def press(self, user_id: int, label: str, lang: str | None = None) -> list[ApiCall]:
         """The user presses the newest button whose label contains ``label``."""

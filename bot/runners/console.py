@@ -15,6 +15,7 @@ from typing import TextIO
 from aiogram import Bot, Dispatcher
 
 from bot.local_session import ApiCall, LocalSession
+from bot.outbox import OutboxWorker
 from bot.updates import UpdateFactory
 
 _TAG = re.compile(r"<[^>]+>")
@@ -35,7 +36,9 @@ class Console:
         user_id: int,
         language_code: str,
         out: TextIO = sys.stdout,
+        outbox: OutboxWorker | None = None,
     ) -> None:
+        self.outbox = outbox
         self.dispatcher = dispatcher
         self.bot = bot
         self.out = out
@@ -74,6 +77,8 @@ class Console:
         else:
             update = self.updates.text(self.user, line)
         await self.dispatcher.feed_update(self.bot, update)
+        if self.outbox is not None:  # notifications to this user show up at once
+            await self.outbox.send_due()
 
     async def run(self, source: TextIO = sys.stdin) -> None:
         interactive = source.isatty()

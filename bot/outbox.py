@@ -1,0 +1,121 @@
+"""The outbox worker: sends the notifications the case lifecycle committed, with retries.
+
+A message is sent, retried with exponential backoff (or after Telegram's retry_after), split
+under Telegram's 4,096-character limit, or given up: after MAX_ATTEMPTS, or at once when the
+user blocked the bot (403), in which case the user is marked and nothing more is tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import OutboxMessage, utcnow
+from db.outbox import OutboxRepo
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_LIMIT = 4096
+MAX_ATTEMPTS = 8
+BATCH = 20
+
+
+def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Pieces under the limit, cut at a line break where possible, never inside an HTML tag."""
+    pieces = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+            opening = text.rfind("<", 0, cut)
+            if opening > text.rfind(">", 0, cut):
+                cut = opening
+            entity = text.rfind("&", 0, cut)
+            if entity > text.rfind(";", 0, cut):
+                cut = entity
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    pieces.append(text)
+    return pieces
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime] = utcnow,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.bot = bot
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+
+    async def run(self) -> None:
+        while True:
+            try:
+                if not await self.send_due():
+                    await asyncio.sleep(self.poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the worker must outlive any one bad row or a database blip
+                log.exception("outbox worker error")
+                await asyncio.sleep(self.poll_seconds)
+
+    async def send_due(self) -> int:
+        """Send what is due now; return how many messages were handled."""
+        async with self.sessionmaker() as session:
+            repo = OutboxRepo(session)
+            messages = await repo.claim(self.clock(), BATCH)
+            for message in messages:
+                await self._send(repo, message)
+                await session.commit()
+        return len(messages)
+
+    async def _send(self, repo: OutboxRepo, message: OutboxMessage) -> None:
+        now = self.clock()
+        message.attempts += 1
+        message.locked_until = None
+        try:
+            pieces = split_text(message.text)
+            markup = (
+                InlineKeyboardMarkup.model_validate(message.reply_markup)
+                if message.reply_markup
+                else None
+            )
+            for number, piece in enumerate(pieces, start=1):
+                await self.bot.send_message(
+                    message.chat_id,
+                    piece,
+                    reply_markup=markup if number == len(pieces) else None,
+                )
+            message.sent_at = now
+        except TelegramRetryAfter as error:
+            message.next_attempt_at = now + timedelta(seconds=error.retry_after)
+            message.attempts -= 1  # Telegram's pacing is not a failure
+        except TelegramForbiddenError:
+            log.info("outbox %d: chat blocked the bot, not retried", message.id)
+            await repo.block_user(message.chat_id, now)
+            message.failed_at = now
+            message.last_error = "blocked by the user"
+        except (TelegramNetworkError, TelegramServerError, TelegramBadRequest) as error:
+            message.last_error = type(error).__name__
+            if message.attempts >= MAX_ATTEMPTS or isinstance(error, TelegramBadRequest):
+                message.failed_at = now
+                log.warning("outbox %d: gave up after %d attempts", message.id, message.attempts)
+            else:
+                message.next_attempt_at = now + timedelta(seconds=2**message.attempts)

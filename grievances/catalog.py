@@ -1,0 +1,59 @@
+"""Categories and deadlines, from the editable files in grievances/data/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    names: dict[str, str]
+    asks_about_whom: bool = False
+
+    def name(self, locale: str) -> str:
+        return self.names.get(locale) or self.names.get("zh_Hans") or self.code
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    accept: timedelta
+    resolve: timedelta
+
+
+@cache
+def categories() -> dict[str, Category]:
+    records = yaml.safe_load((DATA / "categories.yaml").read_text(encoding="utf-8"))
+    return {record["code"]: Category(**record) for record in records}
+
+
+@cache
+def _deadline_rules() -> dict:
+    return yaml.safe_load((DATA / "deadlines.yaml").read_text(encoding="utf-8"))
+
+
+def deadlines(category: str, region_path: list[str]) -> Deadlines:
+    """The deadlines of a case: the most specific override for its category and region wins."""
+    rules = _deadline_rules()
+    days = dict(rules["default"])
+    matching = [
+        rule for rule in rules.get("overrides", [])
+        if rule.get("category", category) == category
+        and (rule.get("region") is None or rule["region"] in region_path)
+    ]  # fmt: skip
+    # Category-only, then region-only, then both: later (more specific) updates win.
+    for rule in sorted(matching, key=lambda rule: ("region" in rule, "category" in rule)):
+        days.update({key: value for key, value in rule.items() if key.endswith("_days")})
+    return Deadlines(timedelta(days=days["accept_days"]), timedelta(days=days["resolve_days"]))
+
+
+def reminder_lead() -> Deadlines:
+    hours = _deadline_rules()["remind_before_hours"]
+    return Deadlines(timedelta(hours=hours["accept"]), timedelta(hours=hours["resolve"]))

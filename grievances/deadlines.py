@@ -1,0 +1,55 @@
+"""Reminders before each deadline and escalation after a missed one, run every minute."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.cases import CaseRepo
+from db.models import Case, CaseStatus
+from grievances.catalog import reminder_lead
+from grievances.service import CaseService, Renderer
+
+log = logging.getLogger(__name__)
+WAITING = (CaseStatus.SUBMITTED, CaseStatus.REOPENED)
+
+
+@dataclass
+class DeadlineReport:
+    reminded: int = 0
+    escalated: int = 0
+
+
+def missed_deadline(case: Case, now: datetime) -> str:
+    return "accept" if case.status in WAITING and case.accept_due < now else "resolve"
+
+
+async def check_deadlines(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    render: Renderer,
+    now: datetime,
+    default_locale: str = "zh_Hans",
+) -> DeadlineReport:
+    """Escalate what is overdue, then remind what is due soon; one transaction per case."""
+    report = DeadlineReport()
+    lead = reminder_lead()
+    async with sessionmaker() as session:
+        service = CaseService(session, render, default_locale, clock=lambda: now)
+        for case in await CaseRepo(session).overdue(now):
+            await service.escalate(case, missed_deadline(case, now))
+            report.escalated += 1
+        for case in await CaseRepo(session).needing_reminder(now + lead.accept, now + lead.resolve):
+            which = (
+                "accept"
+                if case.status in WAITING and not case.accept_reminded
+                and case.accept_due <= now + lead.accept
+                else "resolve"
+            )  # fmt: skip
+            await service.remind(case, which)
+            report.reminded += 1
+    if report.escalated or report.reminded:
+        log.info("deadlines: %d escalated, %d reminded", report.escalated, report.reminded)
+    return report

@@ -1,0 +1,420 @@
+"""The case lifecycle. Every change writes the case, its event and its notifications (outbox
+rows) in one transaction: a crash after the commit loses nothing, a crash before it changes
+nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseStatus,
+    OutboxMessage,
+    Region,
+    RegionLevel,
+    Role,
+    UnitChat,
+    User,
+    utcnow,
+)
+from db.regions import RegionRepo
+from grievances.catalog import deadlines
+from grievances.numbers import new_number
+from grievances.routing import handling_level, unit_at, unit_path
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    FIXED = "fixed"
+    PARTLY_FIXED = "partly_fixed"
+    NOT_OURS = "not_ours"  # with a note saying who is responsible
+    NO_ACTION = "no_action"
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY = "basically"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class Notify(StrEnum):
+    NEW_CASE = "new_case"  # to the unit: a case to accept
+    ACCEPTED = "accepted"
+    REPLY = "reply"
+    INFO_REQUESTED = "info_requested"
+    INFO_ADDED = "info_added"  # to the unit
+    RESOLVED = "resolved"
+    TRANSFERRED = "transferred"  # to the reporter
+    ESCALATED = "escalated"  # to the reporter
+    REMINDER = "reminder"  # to the unit
+    REOPENED = "reopened"  # to the reporter
+    CLOSED = "closed"  # to the reporter
+
+
+class CaseError(Exception):
+    """The action does not fit the case's state (the message says why, for the user)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    role: str
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.telegram_id, user.role)
+
+
+SYSTEM = Actor(None, "system")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to render in the recipient's language and put in the outbox."""
+
+    kind: Notify
+    chat_id: int
+    locale: str
+    case: Case
+    place: str
+    unit: str
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Renderer(Protocol):
+    def __call__(self, notice: Notice) -> tuple[str, dict[str, Any] | None]:
+        """The text (HTML) and the inline keyboard (as Bot API JSON) of a notification."""
+
+
+@dataclass
+class Report:
+    """What the villager confirmed in the report flow."""
+
+    reporter: User
+    locale: str
+    category: str
+    place_code: str
+    description: str
+    anonymous: bool = True
+    about: RegionLevel | None = None  # for complaints about cadres: whose
+    photos: list[str] = field(default_factory=list)
+    location: tuple[float, float] | None = None
+
+
+class CaseService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        render: Renderer,
+        default_locale: str = "zh_Hans",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.session = session
+        self.render = render
+        self.default_locale = default_locale
+        self.clock = clock
+        self.regions = RegionRepo(session)
+
+    # --- the villager -------------------------------------------------------------------
+
+    async def submit(self, report: Report, source_update_id: int | None = None) -> Case:
+        """Create the case, commit it with its notifications, and only then return it: the
+        caller confirms to the reporter after this, never before.
+
+        The same confirming update twice returns the first case instead of a second one.
+        """
+        existing = await self._by_update(source_update_id)
+        if existing is not None:
+            return existing
+        path = await self.regions.path(report.place_code)
+        level = await handling_level(self.session, path, report.category, report.about)
+        unit = unit_at(path, level)
+        unit_chain = path[: path.index(unit) + 1]
+        township = next((r for r in path if r.level == RegionLevel.TOWNSHIP), None)
+        now = self.clock()
+        limits = deadlines(report.category, [region.code for region in path])
+        case = Case(
+            reporter_id=report.reporter.telegram_id,
+            reporter_locale=report.locale,
+            anonymous=report.anonymous,
+            category=report.category,
+            place_code=report.place_code,
+            township_code=township.code if township else None,
+            unit_code=unit.code,
+            unit_path=unit_path(unit_chain),
+            status=CaseStatus.SUBMITTED,
+            description=report.description,
+            created_at=now,
+            accept_due=now + limits.accept,
+            resolve_due=now + limits.resolve,
+            source_update_id=source_update_id,
+        )
+        case.attachments = [CaseAttachment(kind="photo", file_id=file) for file in report.photos]
+        if report.location:
+            latitude, longitude = report.location
+            case.attachments.append(
+                CaseAttachment(kind="location", latitude=latitude, longitude=longitude)
+            )
+        case.number = await self._unused_number()
+        self.session.add(case)
+        data = {"unit": unit.code, "about": report.about.value if report.about else None}
+        self._event(case, "submitted", Actor.of(report.reporter), None, data)
+        await self._notify_unit(case, Notify.NEW_CASE)
+        try:
+            await self.session.commit()
+        except IntegrityError:
+            # Another instance committed the same update a moment ago: that case is this one.
+            await self.session.rollback()
+            existing = await self._by_update(source_update_id)
+            if existing is None:
+                raise
+            return existing
+        log.info("case %s submitted to %s", case.number, case.unit_code)
+        return case
+
+    async def add_information(self, case: Case, reporter: User, text: str) -> None:
+        self._require(case.reporter_id == reporter.telegram_id, "not your case")
+        self._require(case.status not in (CaseStatus.CLOSED,), "the case is closed")
+        if case.status == CaseStatus.INFO_REQUESTED:
+            case.status = CaseStatus.ACCEPTED
+        self._event(case, "info_added", Actor.of(reporter), text)
+        await self._notify_unit(case, Notify.INFO_ADDED, note=text)
+        await self.session.commit()
+
+    async def rate(self, case: Case, reporter: User, rating: Rating) -> None:
+        """满意/基本满意 close the case; 不满意 reopens it once, one level up, else closes it."""
+        self._require(case.reporter_id == reporter.telegram_id, "not your case")
+        self._require(case.status == CaseStatus.RESOLVED, "the case is not waiting for a rating")
+        now = self.clock()
+        case.rating = rating
+        self._event(case, "rated", Actor.of(reporter), None, {"rating": rating.value})
+        if rating is Rating.UNSATISFIED and not case.reopened:
+            case.reopened = True
+            case.status = CaseStatus.REOPENED
+            case.outcome = None
+            await self._move_up(case, SYSTEM, "reopened")
+            self._fresh_deadlines(case, now)
+            self._event(case, "reopened", Actor.of(reporter))
+            await self._notify_reporter(case, Notify.REOPENED)
+            await self._notify_unit(case, Notify.NEW_CASE, note="reopened")
+        else:
+            case.status = CaseStatus.CLOSED
+            case.closed_at = now
+            self._event(case, "closed", SYSTEM)
+            await self._notify_reporter(case, Notify.CLOSED)
+        await self.session.commit()
+
+    # --- the cadre ----------------------------------------------------------------------
+
+    async def accept(self, case: Case, actor: Actor) -> None:
+        self._require(
+            case.status in (CaseStatus.SUBMITTED, CaseStatus.REOPENED), "already accepted"
+        )
+        case.status = CaseStatus.ACCEPTED
+        case.assignee_id = actor.user_id
+        case.accepted_at = case.accepted_at or self.clock()
+        self._event(case, "accepted", actor)
+        await self._notify_reporter(case, Notify.ACCEPTED)
+        await self.session.commit()
+
+    async def reply(self, case: Case, actor: Actor, text: str) -> None:
+        """A message to the reporter, relayed by the bot: neither side sees the other's id."""
+        self._require_open(case)
+        self._event(case, "replied", actor, text)
+        await self._notify_reporter(case, Notify.REPLY, note=text)
+        await self.session.commit()
+
+    async def request_information(self, case: Case, actor: Actor, question: str) -> None:
+        self._require_open(case)
+        case.status = CaseStatus.INFO_REQUESTED
+        case.accepted_at = case.accepted_at or self.clock()
+        self._event(case, "info_requested", actor, question)
+        await self._notify_reporter(case, Notify.INFO_REQUESTED, note=question)
+        await self.session.commit()
+
+    async def resolve(self, case: Case, actor: Actor, outcome: Outcome, note: str) -> None:
+        self._require_open(case)
+        now = self.clock()
+        case.status = CaseStatus.RESOLVED
+        case.outcome = outcome
+        case.resolved_at = now
+        case.accepted_at = case.accepted_at or now
+        self._event(case, "resolved", actor, note, {"outcome": outcome.value})
+        await self._notify_reporter(case, Notify.RESOLVED, note=note, outcome=outcome.value)
+        await self.session.commit()
+
+    async def transfer(
+        self, case: Case, actor: Actor, target: Region | None, reason: str
+    ) -> Region:
+        """To another unit (a region outside the path is fine) or, with no target, one level up."""
+        self._require_open(case)
+        if target is None:
+            target = await self._move_up(case, actor, "transferred", reason)
+        else:
+            self._require(target.code != case.unit_code, "the case is already there")
+            self._require(target.level != RegionLevel.VILLAGE, "a village does not handle cases")
+            previous = case.unit_code
+            await self._set_unit(case, target)
+            self._event(case, "transferred", actor, reason, {"from": previous, "to": target.code})
+        case.status = CaseStatus.SUBMITTED
+        case.assignee_id = None
+        self._fresh_deadlines(case, self.clock())
+        await self._notify_unit(case, Notify.NEW_CASE, note=reason)
+        await self._notify_reporter(case, Notify.TRANSFERRED)
+        await self.session.commit()
+        return target
+
+    # --- deadlines ----------------------------------------------------------------------
+
+    async def remind(self, case: Case, which: str) -> None:
+        if which == "accept":
+            case.accept_reminded = True
+        else:
+            case.resolve_reminded = True
+        self._event(case, "reminded", SYSTEM, None, {"deadline": which})
+        await self._notify_unit(case, Notify.REMINDER, deadline=which)
+        await self.session.commit()
+
+    async def escalate(self, case: Case, which: str) -> None:
+        """A missed deadline: the case goes to the level above, with fresh deadlines there."""
+        await self._move_up(case, SYSTEM, "escalated", None, deadline=which)
+        self._fresh_deadlines(case, self.clock())
+        await self._notify_unit(case, Notify.NEW_CASE, note="escalated")
+        await self._notify_reporter(case, Notify.ESCALATED)
+        await self.session.commit()
+
+    # --- helpers ------------------------------------------------------------------------
+
+    async def _by_update(self, update_id: int | None) -> Case | None:
+        if update_id is None:
+            return None
+        return await self.session.scalar(select(Case).where(Case.source_update_id == update_id))
+
+    async def _unused_number(self) -> str:
+        while True:
+            number = new_number()
+            if await self.session.scalar(select(Case.id).where(Case.number == number)) is None:
+                return number
+
+    async def _move_up(
+        self, case: Case, actor: Actor, kind: str, note: str | None = None, **data: Any
+    ) -> Region:
+        unit = await self.regions.get(case.unit_code)
+        parent = await self.regions.get(unit.parent_code) if unit and unit.parent_code else None
+        target = parent or unit
+        previous = case.unit_code
+        await self._set_unit(case, target)
+        case.escalations += 1
+        self._event(case, kind, actor, note, {"from": previous, "to": target.code, **data})
+        return target
+
+    async def _set_unit(self, case: Case, unit: Region) -> None:
+        case.unit_code = unit.code
+        case.unit_path = unit_path(await self.regions.path(unit.code))
+
+    def _fresh_deadlines(self, case: Case, now: datetime) -> None:
+        path = [code for code in case.unit_path.split("/") if code]
+        limits = deadlines(case.category, path)
+        case.accept_due = now + limits.accept
+        case.resolve_due = now + limits.resolve
+        case.accept_reminded = case.resolve_reminded = False
+
+    def _event(
+        self,
+        case: Case,
+        kind: str,
+        actor: Actor,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        # Added through the session, not case.events: that collection may not be loaded.
+        self.session.add(
+            CaseEvent(
+                case=case,
+                kind=kind,
+                actor_id=actor.user_id,
+                actor_role=actor.role,
+                note=note,
+                data=data,
+                at=self.clock(),
+            )
+        )
+
+    def _require(self, condition: bool, reason: str) -> None:
+        if not condition:
+            raise CaseError(reason)
+
+    def _require_open(self, case: Case) -> None:
+        self._require(
+            case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED), "the case is not open"
+        )
+
+    async def _names(self, case: Case) -> tuple[str, str]:
+        return (
+            await self.regions.full_name(case.place_code),
+            await self.regions.full_name(case.unit_code),
+        )
+
+    async def _notify_reporter(self, case: Case, kind: Notify, note: str | None = None,
+                               **extra: Any) -> None:  # fmt: skip
+        reporter = await self.session.get(User, case.reporter_id)
+        if reporter is None or reporter.blocked_at is not None:
+            return
+        place, unit = await self._names(case)
+        locale = reporter.locale or case.reporter_locale
+        self._enqueue(Notice(kind, case.reporter_id, locale, case, place, unit, note, extra))
+
+    async def _notify_unit(self, case: Case, kind: Notify, note: str | None = None,
+                           **extra: Any) -> None:  # fmt: skip
+        place, unit = await self._names(case)
+        recipients = await self.unit_recipients(case.unit_code)
+        if not recipients:
+            log.warning("case %s: nobody to notify at %s or above", case.number, case.unit_code)
+        for chat_id, locale in recipients:
+            self._enqueue(Notice(kind, chat_id, locale, case, place, unit, note, extra))
+
+    def _enqueue(self, notice: Notice) -> None:
+        text, markup = self.render(notice)
+        self.session.add(
+            OutboxMessage(
+                chat_id=notice.chat_id,
+                text=text,
+                reply_markup=markup,
+                case=notice.case,  # delivery runs on the real clock, not the case's clock
+            )
+        )
+
+    async def unit_recipients(self, unit_code: str) -> list[tuple[int, str]]:
+        """The unit's group chat, else its cadres; a unit with neither passes it up."""
+        code: str | None = unit_code
+        while code is not None:
+            chat = await self.session.get(UnitChat, code)
+            if chat is not None:
+                return [(chat.chat_id, self.default_locale)]
+            cadres = (
+                await self.session.scalars(
+                    select(User).where(
+                        User.area_code == code,
+                        User.role.in_((Role.CADRE, Role.ADMIN)),
+                        User.blocked_at.is_(None),
+                    )
+                )
+            ).all()
+            if cadres:
+                return [(c.telegram_id, c.locale or self.default_locale) for c in cadres]
+            region = await self.regions.get(code)
+            code = region.parent_code if region else None
+        return []

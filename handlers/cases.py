@@ -1,0 +1,326 @@
+"""Cadres: /cases, /case N, and the buttons under a case — accept, reply, ask for information,
+resolve, transfer. A case outside the cadre's area is "not found", whatever the way of asking."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from db.cases import CaseRepo
+from db.models import Case, RegionLevel, User, utcnow
+from db.regions import RegionRepo
+from grievances.numbers import normalize_number
+from grievances.service import Actor, CaseError, CaseService, Outcome, Renderer
+from handlers.access import area_path
+from handlers.filters import PLAIN_TEXT
+from handlers.keyboards import CaseAction, CaseOutcome, CasesPage
+from handlers.notices import OUTCOMES, cadre_buttons, case_card, category_name, local_time
+
+PAGE_SIZE = 5
+MAX_NOTE = 2000
+EVENT_NAMES = {
+    "submitted": "📝",
+    "accepted": "✅",
+    "replied": "💬",
+    "info_requested": "❓",
+    "info_added": "➕",
+    "resolved": "🏁",
+    "transferred": "↪️",
+    "escalated": "⚠️",
+    "reminded": "⏰",
+    "rated": "⭐",
+    "reopened": "🔁",
+    "closed": "🔒",
+}
+
+
+class CadreInput(StatesGroup):
+    note = State()  # the text of a reply, a question, a resolution note or a transfer reason
+
+
+def create_router() -> Router:
+    router = Router(name="cases")
+    router.message.register(list_cases, Command("cases"))
+    router.callback_query.register(list_cases_page, CasesPage.filter())
+    router.message.register(show_case, Command("case"))
+    router.callback_query.register(case_action, CaseAction.filter())
+    router.callback_query.register(choose_outcome, CaseOutcome.filter())
+    router.message.register(cadre_note, StateFilter(CadreInput.note), PLAIN_TEXT)
+    return router
+
+
+async def _case_in_area(
+    account: User, regions: RegionRepo, session: AsyncSession, key: str | int
+) -> Case | None:
+    area = await area_path(account, regions)
+    if area is None:
+        return None
+    return await CaseRepo(session).in_area(area, key)
+
+
+async def list_cases(
+    message: Message, account: User, regions: RegionRepo, session: AsyncSession, i18n: I18n
+) -> None:
+    text, markup = await _cases_page(account, regions, session, 0, i18n.current_locale)
+    await message.answer(text, reply_markup=markup)
+
+
+async def list_cases_page(
+    query: CallbackQuery,
+    callback_data: CasesPage,
+    account: User,
+    regions: RegionRepo,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    text, markup = await _cases_page(
+        account, regions, session, max(callback_data.page, 0), i18n.current_locale
+    )
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+    await query.answer()
+
+
+async def _cases_page(
+    account: User, regions: RegionRepo, session: AsyncSession, page: int, locale: str
+):
+    area = await area_path(account, regions)
+    if area is None:
+        return _("Only township and county cadres can see cases."), None
+    cases, total = await CaseRepo(session).open_in_area(area, page * PAGE_SIZE, PAGE_SIZE)
+    if total == 0:
+        return _("No open cases in your area."), None
+    now = utcnow()
+    lines = [_("Open cases: {total}").format(total=total)]
+    keyboard = InlineKeyboardBuilder()
+    for case in cases:
+        waiting = case.status in ("submitted", "reopened")
+        due = case.accept_due if waiting else case.resolve_due
+        label = _("accept by {due}") if waiting else _("resolve by {due}")
+        late = " ❗" + _("overdue") if due < now else ""
+        place = await regions.full_name(case.place_code)
+        lines.append(
+            f"• <b>{case.number}</b> {escape(category_name(case.category, locale))} · "
+            f"{escape(place)} · {label.format(due=local_time(due))}{late}"
+        )
+        keyboard.button(text=case.number, callback_data=CaseAction(case_id=case.id, action="show"))
+    keyboard.adjust(PAGE_SIZE)
+    navigation = []
+    if page > 0:
+        navigation.append(("◀", page - 1))
+    if (page + 1) * PAGE_SIZE < total:
+        navigation.append(("▶", page + 1))
+    for label, target in navigation:
+        keyboard.button(text=label, callback_data=CasesPage(page=target))
+    if navigation:
+        keyboard.adjust(PAGE_SIZE, len(navigation))
+    return "\n".join(lines), keyboard.as_markup()
+
+
+async def show_case(
+    message: Message,
+    command: CommandObject,
+    account: User,
+    regions: RegionRepo,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    if not command.args:
+        await message.answer(_("Give the case number, for example: /case K7M-4QX"))
+        return
+    case = await _case_in_area(account, regions, session, normalize_number(command.args))
+    if case is None:
+        await message.answer(_("Case not found."))
+        return
+    await message.answer(
+        await _timeline(case, regions, i18n.current_locale), reply_markup=cadre_buttons(case.id)
+    )
+
+
+async def _timeline(case: Case, regions: RegionRepo, locale: str) -> str:
+    lines = [case_card(case, await regions.full_name(case.place_code), locale), "", _("History:")]
+    for event in case.events:
+        who = _("system") if event.actor_id is None else (
+            _("reporter") if event.actor_role == "villager" else _("cadre {id}").format(
+                id=event.actor_id
+            )
+        )  # fmt: skip
+        note = f": {escape(event.note)}" if event.note else ""
+        lines.append(
+            f"{EVENT_NAMES.get(event.kind, '•')} {local_time(event.at)} {event.kind} ({who}){note}"
+        )
+    return "\n".join(lines)
+
+
+async def case_action(
+    query: CallbackQuery,
+    callback_data: CaseAction,
+    state: FSMContext,
+    account: User,
+    regions: RegionRepo,
+    session: AsyncSession,
+    render: Renderer,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    case = await _case_in_area(account, regions, session, callback_data.case_id)
+    if case is None:
+        await query.answer(_("Case not found."), show_alert=True)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    action = callback_data.action
+    try:
+        if action == "show" and message:
+            await message.answer(
+                await _timeline(case, regions, i18n.current_locale),
+                reply_markup=cadre_buttons(case.id),
+            )
+        elif action == "accept":
+            await CaseService(session, render, settings.default_locale).accept(
+                case, Actor.of(account)
+            )
+            if message:
+                await message.answer(_("Case {number} accepted by you.").format(number=case.number))
+        elif action == "resolve" and message:
+            _require_open(case)
+            keyboard = InlineKeyboardBuilder()
+            for outcome, label in OUTCOMES.items():
+                keyboard.button(
+                    text=str(label), callback_data=CaseOutcome(case_id=case.id, outcome=outcome)
+                )
+            keyboard.adjust(2)
+            await message.answer(
+                _("Case {number}: what was the outcome?").format(number=case.number),
+                reply_markup=keyboard.as_markup(),
+            )
+        elif action == "transfer" and message:
+            _require_open(case)
+            await message.answer(**await _transfer_choices(case, regions))
+        elif action in ("reply", "info", "up") or action.startswith("to-"):
+            await _ask_note(case, action, state, message, regions)
+        else:
+            await query.answer(_("That choice is no longer available."), show_alert=True)
+            return
+    except CaseError:
+        await query.answer(_("This case cannot do that now."), show_alert=True)
+        return
+    await query.answer()
+
+
+def _require_open(case: Case) -> None:
+    if case.status in ("resolved", "closed"):
+        raise CaseError("not open")
+
+
+async def _transfer_choices(case: Case, regions: RegionRepo) -> dict:
+    """Up one level, or to another unit of the same level next to this one."""
+    unit = await regions.get(case.unit_code)
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=_("⬆ To the level above"), callback_data=CaseAction(case_id=case.id, action="up")
+    )
+    siblings = await regions.children(unit.parent_code) if unit and unit.parent_code else []
+    for sibling in siblings:
+        if sibling.code != case.unit_code and sibling.level != RegionLevel.VILLAGE:
+            keyboard.button(
+                text=sibling.name,
+                callback_data=CaseAction(case_id=case.id, action=f"to-{sibling.code}"),
+            )
+    keyboard.adjust(1)
+    return {
+        "text": _("Case {number}: pass it to whom?").format(number=case.number),
+        "reply_markup": keyboard.as_markup(),
+    }
+
+
+async def _ask_note(
+    case: Case, action: str, state: FSMContext, message: Message | None, regions: RegionRepo
+) -> None:
+    _require_open(case)
+    if action.startswith("to-") and await regions.get(action[3:]) is None:
+        raise CaseError("no such unit")
+    await state.set_state(CadreInput.note)
+    await state.update_data(case_id=case.id, action=action)
+    prompts = {
+        "reply": _("Type your reply to the reporter of case {number}. /cancel stops."),
+        "info": _("Type your question to the reporter of case {number}. /cancel stops."),
+        "up": _("Why does case {number} go to the level above? Type the reason."),
+    }
+    prompt = prompts.get(action, _("Why does case {number} go there? Type the reason."))
+    if message:
+        await message.answer(prompt.format(number=case.number))
+
+
+async def choose_outcome(
+    query: CallbackQuery,
+    callback_data: CaseOutcome,
+    state: FSMContext,
+    account: User,
+    regions: RegionRepo,
+    session: AsyncSession,
+) -> None:
+    case = await _case_in_area(account, regions, session, callback_data.case_id)
+    if case is None or callback_data.outcome not in set(Outcome):
+        await query.answer(_("Case not found."), show_alert=True)
+        return
+    await state.set_state(CadreInput.note)
+    await state.update_data(case_id=case.id, action=f"resolve:{callback_data.outcome}")
+    prompt = (
+        _("Who is responsible instead? Type it for the reporter.")
+        if callback_data.outcome == Outcome.NOT_OURS
+        else _("Write a short note for the reporter about what was done.")
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(prompt)
+
+
+async def cadre_note(
+    message: Message,
+    state: FSMContext,
+    account: User,
+    regions: RegionRepo,
+    session: AsyncSession,
+    render: Renderer,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    note = (message.text or "").strip()[:MAX_NOTE]
+    case = await _case_in_area(account, regions, session, data.get("case_id", 0))
+    await state.clear()
+    if case is None:
+        await message.answer(_("Case not found."))
+        return
+    service = CaseService(session, render, settings.default_locale)
+    actor = Actor.of(account)
+    action: str = data.get("action", "")
+    unit = ""
+    try:
+        if action == "reply":
+            await service.reply(case, actor, note)
+            done = _("Sent to the reporter of case {number}.")
+        elif action == "info":
+            await service.request_information(case, actor, note)
+            done = _("Question sent to the reporter of case {number}.")
+        elif action.startswith("resolve:"):
+            await service.resolve(case, actor, Outcome(action.split(":", 1)[1]), note)
+            done = _("Case {number} resolved; the reporter is asked to rate it.")
+        else:
+            target = await regions.get(action[3:]) if action.startswith("to-") else None
+            moved_to = await service.transfer(case, actor, target, note)
+            unit = escape(await regions.full_name(moved_to.code))
+            done = _("Case {number} passed to {unit}.")
+    except CaseError:
+        await message.answer(_("This case cannot do that now."))
+        return
+    await message.answer(done.format(number=case.number, unit=unit))
