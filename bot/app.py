@@ -8,8 +8,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
@@ -38,6 +38,19 @@ def create_storage(settings: Settings) -> BaseStorage:
     return MemoryStorage()
 
 
+def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
+    """One update at a time per user and chat, so that quick messages keep their order.
+
+    Polling handles updates concurrently; without this, "/start" and the village typed right
+    after it can race. With Redis the lock is shared by every replica.
+    """
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    if isinstance(storage, RedisStorage):
+        return storage.create_isolation()
+    return SimpleEventIsolation()
+
+
 def create_dispatcher(
     settings: Settings, database: Database, storage: BaseStorage, i18n: I18n | None = None
 ) -> Dispatcher:
@@ -45,6 +58,7 @@ def create_dispatcher(
     i18n = i18n or create_i18n(settings.default_locale)
     dispatcher = Dispatcher(
         storage=storage,
+        events_isolation=create_isolation(storage),
         settings=settings,
         knowledge=KnowledgeBase(database.sessionmaker),
         render=NoticeRenderer(i18n),

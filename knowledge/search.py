@@ -105,11 +105,13 @@ class KnowledgeIndex:
         query = tokenize(text)
         if not query or not self.entries:
             return SearchResult(Decision.EMPTY if not query else Decision.OUT_OF_SCOPE)
-        matches = self._rank(query, region_names)
+        matches, other_region_best = self._rank(query, region_names)
         if not matches:
             return SearchResult(Decision.OUT_OF_SCOPE)
         best = matches[0]
-        runner_up = matches[1].score if len(matches) > 1 else 0.0
+        # Another region's rule fits better than anything of the user's own: what is left is
+        # probably not the answer (a Yunnan user asking about Changchun's income line).
+        runner_up = max(matches[1].score if len(matches) > 1 else 0.0, other_region_best)
         margin = (best.score - runner_up) / best.score
         if (best.coverage >= CERTAIN_COVERAGE and margin >= TIE_MARGIN) or (
             best.coverage >= CONFIDENT_COVERAGE and margin >= CLEAR_MARGIN
@@ -119,16 +121,20 @@ class KnowledgeIndex:
             return SearchResult(Decision.UNSURE, best, tuple(matches[:MAX_SUGGESTIONS]))
         return SearchResult(Decision.OUT_OF_SCOPE, best)
 
-    def _rank(self, query: list[str], region_names: Sequence[str] | None) -> list[Match]:
+    def _rank(
+        self, query: list[str], region_names: Sequence[str] | None
+    ) -> tuple[list[Match], float]:
+        """The best matches the user may be given, and the best score of an excluded one."""
         known = sorted({self._vocabulary[token] for token in query if token in self._vocabulary})
         if not known:
-            return []
+            return [], 0.0
         query_ids = np.array(known, dtype=np.int32)
         per_entry = self._bm25.get_scores_from_ids(known)
         unseen = len(set(query)) - len(known)
         query_weight = float(self._idf[query_ids].sum()) + unseen * self._unseen_idf
         own = {compact(name) for name in region_names} if region_names else None
         ranked: list[tuple[float, int]] = []
+        excluded = 0.0
         for position in np.argsort(-per_entry)[: 4 * MAX_SUGGESTIONS + 8]:
             score = float(per_entry[position])
             if score <= 0:
@@ -136,14 +142,16 @@ class KnowledgeIndex:
             region = self._regions[position]
             if own is not None and region != "all":
                 if region not in own:
+                    excluded = max(excluded, score)
                     continue
                 score *= OWN_REGION_BOOST
             ranked.append((score, int(position)))
         ranked.sort(key=lambda item: -item[0])
-        return [
+        matches = [
             Match(self.entries[position], score, self._coverage(query_ids, position, query_weight))
             for score, position in ranked[: MAX_SUGGESTIONS + 1]
         ]
+        return matches, excluded
 
     def _coverage(self, query_ids: np.ndarray, position: int, query_weight: float) -> float:
         """IDF-weighted share of the question's tokens that the entry contains."""

@@ -63,6 +63,7 @@ def test_other_regions_rules_are_not_given_as_the_users_own() -> None:
     assert INDEX.get(changchun_line).region == "长春市"
     assert answer_of("贫困户识别收入标准是多少", ["吉林省", "长春市"]).id == changchun_line
     yunnan = INDEX.search("贫困户识别收入标准是多少", ["云南省", "昭通市"])
+    assert not yunnan.confident  # nothing else is given as if it were the answer
     assert all(
         match.entry.region in ("all", "云南省", "昭通市")
         for match in (yunnan.best, *yunnan.suggestions)
