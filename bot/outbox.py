@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -34,22 +35,38 @@ BATCH = 20
 
 
 def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Pieces under the limit, cut at a line break where possible, never inside an HTML tag."""
+    """Pieces under the limit, cut at a line break where possible, never inside an HTML tag,
+    an element (<b>…</b>) or an entity (&amp;), so that every piece is valid HTML."""
     pieces = []
     while len(text) > limit:
         cut = text.rfind("\n", 0, limit)
         if cut < limit // 2:
             cut = limit
-            opening = text.rfind("<", 0, cut)
-            if opening > text.rfind(">", 0, cut):
-                cut = opening
-            entity = text.rfind("&", 0, cut)
-            if entity > text.rfind(";", 0, cut):
-                cut = entity
+        cut = _safe_cut(text, cut)
         pieces.append(text[:cut])
         text = text[cut:].lstrip("\n")
     pieces.append(text)
     return pieces
+
+
+_TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
+
+
+def _safe_cut(text: str, cut: int) -> int:
+    opening = text.rfind("<", 0, cut)
+    if opening > text.rfind(">", 0, cut):
+        cut = opening  # inside a tag
+    entity = text.rfind("&", 0, cut)
+    if entity > text.rfind(";", 0, cut):
+        cut = entity  # inside an entity
+    unclosed: list[int] = []  # start of each element still open at the cut
+    for tag in _TAG.finditer(text, 0, cut):
+        if tag.group(1):
+            if unclosed:
+                unclosed.pop()
+        else:
+            unclosed.append(tag.start())
+    return unclosed[0] if unclosed and unclosed[0] > 0 else cut
 
 
 class OutboxWorker:

@@ -1,0 +1,173 @@
+"""Routing rules, roles, group links, statistics, and the outbox surviving a crash."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.outbox import TELEGRAM_LIMIT, split_text
+from db.models import Case, OutboxMessage, RegionLevel, Role, RoutingRule, UnitChat, User, utcnow
+from db.session import Database
+from db.users import UserRepo
+from grievances.routing import set_rule
+from grievances.service import Actor, CaseService, Outcome, Rating, Report
+from grievances.stats import township_stats, townships_under
+from tests.harness import BotHarness, texts_of
+
+ADMIN = 900
+VILLAGER = 901
+CADRE = 902  # 以古镇
+
+
+@pytest.fixture
+async def service(database: Database, harness: BotHarness):
+    async with database.sessionmaker() as session:
+        users = UserRepo(session)
+        await users.grant(ADMIN, Role.ADMIN, None)
+        await users.grant(CADRE, Role.CADRE, "530627101")
+        await users.touch(VILLAGER)
+    session = database.sessionmaker()
+    yield CaseService(session, harness.dispatcher["render"])
+    await session.close()
+
+
+async def submit(service: CaseService, category: str = "water", **extra) -> Case:
+    reporter = await service.session.get(User, VILLAGER)
+    return await service.submit(
+        Report(reporter, "zh_Hans", category, "530627101201", "描述", **extra)
+    )
+
+
+async def test_routing_rules_and_their_history(service: CaseService) -> None:
+    assert (await submit(service)).unit_code == "530627101"  # the village's township
+    await set_rule(service.session, "530627", "housing", RegionLevel.COUNTY, "admin 900")
+    assert (await submit(service, "housing")).unit_code == "530627"
+    assert (await submit(service, "water")).unit_code == "530627101"  # other categories stay
+    await set_rule(service.session, "530627", "housing", RegionLevel.TOWNSHIP, "admin 900")
+    assert (await submit(service, "housing")).unit_code == "530627101"
+    rules = (await service.session.scalars(select(RoutingRule).order_by(RoutingRule.id))).all()
+    assert [(rule.level, rule.retired_at is None) for rule in rules] == [
+        ("county", False),
+        ("township", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("about", "unit"),
+    [(RegionLevel.VILLAGE, "530627101"), (RegionLevel.TOWNSHIP, "530627"),
+     (RegionLevel.COUNTY, "530600")],
+)  # fmt: skip
+async def test_complaints_about_cadres_go_above_them(
+    service: CaseService, about: RegionLevel, unit: str
+) -> None:
+    assert (await submit(service, "cadre_conduct", about=about)).unit_code == unit
+
+
+async def test_statistics_count_rates_per_township(service: CaseService) -> None:
+    now = utcnow()
+    actor = Actor(CADRE, Role.CADRE)
+    reporter = await service.session.get(User, VILLAGER)
+    fixed = await submit(service)
+    await service.accept(fixed, actor)
+    await service.resolve(fixed, actor, Outcome.FIXED, "好了")
+    await service.rate(fixed, reporter, Rating.SATISFIED)
+    late = await submit(service)
+    late.accept_due = now - timedelta(hours=1)  # missed, still waiting
+    await service.session.commit()
+    unhappy = await submit(service)
+    await service.resolve(unhappy, actor, Outcome.NO_ACTION, "无法处理")
+    await service.rate(unhappy, reporter, Rating.UNSATISFIED)  # reopens one level up
+
+    townships = await townships_under(service.session, "530627")
+    [row] = await township_stats(
+        service.session, townships, now - timedelta(days=1), now + timedelta(days=1), utcnow()
+    )
+    assert (row.township, row.cases, row.resolved, row.rated, row.satisfied) == (
+        "以古镇", 3, 2, 2, 1
+    )  # fmt: skip
+    assert row.overdue_now == 1
+    assert row.satisfaction_rate == 0.5
+    assert row.response_rate == round(2 / 3, 3)
+    assert await townships_under(service.session, "530627102") == ["530627102"]
+    elsewhere = await townships_under(service.session, "220100")
+    assert await township_stats(service.session, elsewhere, now - timedelta(1), now, now) == []
+
+
+async def test_notifications_committed_before_a_crash_are_sent_after_restart(
+    service: CaseService, settings: Settings, database: Database
+) -> None:
+    case = await submit(service)  # committed with its outbox row; the process "dies" here
+    async with database.sessionmaker() as session:
+        [row] = (await session.scalars(select(OutboxMessage))).all()
+        row.locked_until = utcnow() + timedelta(seconds=30)  # claimed by the dead worker
+        await session.commit()
+    restarted = BotHarness(settings, database)
+    assert await restarted.deliver() == []  # the dead worker's lease still holds
+    restarted.outbox.clock = lambda: utcnow() + timedelta(seconds=61)
+    [sent] = await restarted.deliver()
+    assert sent.params["chat_id"] == CADRE
+    assert case.number in sent.text
+    async with database.sessionmaker() as session:
+        assert (await session.get(OutboxMessage, row.id)).sent_at is not None
+
+
+async def test_long_notifications_are_split_under_the_limit(
+    service: CaseService, harness: BotHarness
+) -> None:
+    case = await submit(service)
+    await harness.deliver()
+    await service.reply(case, Actor(CADRE, Role.CADRE), "很长的回复。" * 1200)
+    sent = await harness.deliver()
+    assert len(sent) == 2
+    assert all(len(call.text) <= TELEGRAM_LIMIT for call in sent)
+    assert "".join(call.text for call in sent).count("很长的回复。") == 1200
+
+
+def test_split_never_cuts_an_html_tag_or_entity() -> None:
+    text = ("a" * 4090) + "<b>bold</b>" + ("&amp;" * 10)
+    pieces = split_text(text)
+    assert pieces[0] == "a" * 4090
+    assert "".join(pieces) == text
+
+
+async def test_admin_grants_roles_and_links_a_group(
+    harness: BotHarness, database: Database, service: CaseService
+) -> None:
+    refused = texts_of(await harness.send(VILLAGER, "/grant 555 cadre 530627101", lang="en"))
+    assert "Only administrators" in refused
+    texts_of(await harness.send(ADMIN, "/grant 555 cadre 530627101", lang="en"))
+    bad = texts_of(await harness.send(ADMIN, "/grant 556 cadre nowhere", lang="en"))
+    assert "No region has the code nowhere" in bad
+    async with database.sessionmaker() as session:
+        granted = await session.get(User, 555)
+        assert (granted.role, granted.area_code) == ("cadre", "530627101")
+        assert await session.get(User, 556) is None
+
+    in_private = texts_of(await harness.send(ADMIN, "/linkgroup 530627101", lang="en"))
+    assert "group chat" in in_private
+    await harness.send_in(-100777, ADMIN, "/linkgroup 530627101", lang="en")
+    async with database.sessionmaker() as session:
+        assert (await session.get(UnitChat, "530627101")).chat_id == -100777
+
+
+async def test_stats_for_admins_and_county_cadres_only(
+    harness: BotHarness, database: Database, service: CaseService
+) -> None:
+    await submit(service)
+    assert "Only administrators" in texts_of(await harness.send(CADRE, "/stats", lang="en"))
+    calls = await harness.send(ADMIN, "/stats", lang="en")
+    assert [call.method for call in calls] == ["sendPhoto", "sendMessage"]
+    assert "以古镇" in calls[1].text
+    async with database.sessionmaker() as session:
+        await UserRepo(session).grant(CADRE, Role.CADRE, "530627")
+    assert [c.method for c in await harness.send(CADRE, "/stats")] == ["sendPhoto", "sendMessage"]
+
+
+async def test_admin_reads_unanswered_questions(harness: BotHarness, service: CaseService) -> None:
+    await harness.send(VILLAGER, "今天天气怎么样")
+    listed = texts_of(await harness.send(ADMIN, "/unanswered", lang="en"))
+    assert "今天天气怎么样" in listed
+    assert "只有管理员" in texts_of(await harness.send(VILLAGER, "/unanswered"))
