@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,12 @@ def region_key(name: str) -> str:
     key = compact(name)
     stripped = _LEVEL_SUFFIX.sub("", key)
     return stripped if len(stripped) >= 2 else key
+
+
+@dataclass(frozen=True)
+class Lookup:
+    regions: list[Region]
+    exact: bool
 
 
 class RegionRepo:
@@ -55,18 +62,20 @@ class RegionRepo:
         return "".join(region.name for region in await self.path(code))
 
     async def find(self, text: str, level: RegionLevel | None = None) -> list[Region]:
-        """Regions whose name or alias matches what the user typed, best first.
+        """Regions whose name or alias matches what the user typed, best first."""
+        return (await self.lookup(text, level)).regions
 
-        Exact matches (after normalisation and without the level word) win; otherwise the
-        closest names by similarity, so that one wrong character still finds the place.
-        """
+    async def lookup(self, text: str, level: RegionLevel | None = None) -> Lookup:
+        """Exact matches (after normalisation, without the level word) if any; otherwise the
+        closest names by similarity, so that one wrong character still finds the place — but
+        then ``exact`` is False and the user should confirm (火星村 is not 红星村)."""
         key = region_key(text)
         if not key:
-            return []
+            return Lookup([], exact=False)
         exact = await self._by_key(key, level)
         if exact:
-            return exact
-        return await self._similar(key, compact(text), level)
+            return Lookup(exact, exact=True)
+        return Lookup(await self._similar(key, compact(text), level), exact=False)
 
     async def _by_key(self, key: str, level: RegionLevel | None) -> list[Region]:
         alias_codes = select(RegionAlias.region_code).where(RegionAlias.key == key)

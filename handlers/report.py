@@ -26,7 +26,7 @@ from handlers.keyboards import ReportAbout, ReportCategory, ReportPlace, ReportS
 from handlers.notices import category_name, local_time
 
 MAX_DESCRIPTION = 3000
-MIN_DESCRIPTION = 4
+MIN_DESCRIPTION = 2  # "漏雨" says enough
 MAX_PHOTOS = 5
 
 
@@ -210,8 +210,9 @@ async def change_place(query: CallbackQuery) -> None:
 
 async def typed_place(message: Message, state: FSMContext, regions: RegionRepo) -> None:
     typed = (message.text or "").strip()[:50]
-    villages = [r for r in await regions.find(typed) if r.level == RegionLevel.VILLAGE]
-    if len(villages) == 1:
+    lookup = await regions.lookup(typed, RegionLevel.VILLAGE)
+    villages = lookup.regions
+    if lookup.exact and len(villages) == 1:
         await _place_chosen(message, state, villages[0].code)
         return
     if not villages:
@@ -226,10 +227,12 @@ async def typed_place(message: Message, state: FSMContext, regions: RegionRepo) 
         label = await regions.full_name(village.code)
         keyboard.button(text=label, callback_data=ReportPlace(code=village.code))
     keyboard.adjust(1)
-    await message.answer(
-        _("Several places match “{name}”. Which one is yours?").format(name=escape(typed)),
-        reply_markup=keyboard.as_markup(),
+    question = (
+        _("Several places match “{name}”. Which one is yours?")
+        if lookup.exact
+        else _("Did you mean one of these?")
     )
+    await message.answer(question.format(name=escape(typed)), reply_markup=keyboard.as_markup())
 
 
 async def pick_place(

@@ -146,7 +146,8 @@ async def typed_place(
     regions: RegionRepo,
 ) -> None:
     typed = (message.text or "").strip()[:MAX_TYPED_NAME]
-    matches = await regions.find(typed)
+    lookup = await regions.lookup(typed)
+    matches = lookup.regions
     if not matches:
         await message.answer(
             _(
@@ -155,10 +156,10 @@ async def typed_place(
             ).format(name=quote(typed))
         )
         return
-    if len(matches) == 1 and matches[0].level == RegionLevel.VILLAGE:
+    if lookup.exact and len(matches) == 1 and matches[0].level == RegionLevel.VILLAGE:
         await message.answer(await save_village(account, matches[0], session, regions, state))
         return
-    if len(matches) == 1:
+    if lookup.exact and len(matches) == 1:
         text, markup = await region_picker(regions, matches[0].code, 0)
         await message.answer(text, reply_markup=markup)
         return
@@ -172,10 +173,12 @@ async def typed_place(
         )
         keyboard.button(text=label, callback_data=data)
     keyboard.adjust(1)
-    await message.answer(
-        _("Several places match “{name}”. Which one is yours?").format(name=quote(typed)),
-        reply_markup=keyboard.as_markup(),
+    question = (
+        _("Several places match “{name}”. Which one is yours?")
+        if lookup.exact
+        else _("Did you mean one of these?")
     )
+    await message.answer(question.format(name=quote(typed)), reply_markup=keyboard.as_markup())
 
 
 async def save_village(

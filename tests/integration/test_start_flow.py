@@ -59,7 +59,6 @@ async def test_back_button_returns_to_the_level_above(harness: BotHarness) -> No
         ("红星村", "530627101201"),
         ("紅星村", "530627101201"),  # traditional characters
         ("红星", "530627101201"),  # without 村
-        ("洪星村", "530627101201"),  # one wrong character, as pinyin input makes
         ("凉水井", "530627102201"),  # an alias
         ("  陈家店村！ ", "220122101201"),  # spaces and full-width punctuation
     ],
@@ -71,6 +70,17 @@ async def test_typed_village_name_is_found(
     reply = texts_of(await harness.send(VILLAGER, typed))
     assert "已保存" in reply
     assert (await account(database)).region_code == code
+
+
+async def test_a_typo_is_suggested_and_saved_once_confirmed(
+    harness: BotHarness, database: Database
+) -> None:
+    await harness.send(VILLAGER, "/start")
+    [reply] = await harness.send(VILLAGER, "洪星村")  # one wrong character, as pinyin input makes
+    assert "您是说下面哪一个" in reply.text or "是下面" in reply.text
+    assert (await account(database)).region_code is None  # not saved on a guess
+    await harness.press(VILLAGER, "红星村")
+    assert (await account(database)).region_code == "530627101201"
 
 
 async def test_typed_township_lists_its_villages(harness: BotHarness) -> None:
