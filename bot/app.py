@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares.database import DatabaseMiddleware
+from bot.ratelimit import RateLimiter
 from db.session import Database
 from handlers import create_routers
 from handlers.notices import NoticeRenderer
@@ -25,6 +26,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if session is None:
         api = settings.telegram_api_url
         session = AiohttpSession(api=TelegramAPIServer.from_base(api)) if api else AiohttpSession()
+        session.middleware(RateLimiter())
     token = settings.bot_token.get_secret_value() if settings.bot_token else "1:local-console"
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

@@ -57,8 +57,21 @@ class Running:
         )
 
     async def press(self, user: int, prefix: str, chat: int | None = None) -> None:
-        """Press the newest button in the chat whose callback data starts with ``prefix``."""
+        """Press the newest button in the chat whose callback data starts with ``prefix``,
+        waiting for it to arrive (the bot paces its messages per chat)."""
         chat = chat or user
+        for _ in range(100):
+            found = self._button(chat, prefix)
+            if found:
+                message_id, data = found
+                since = self.telegram.mark()
+                self.telegram.press_button(user, data, message_id=message_id, chat_id=chat)
+                await self.telegram.wait_for("answerCallbackQuery", since=since, timeout=10)
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no button {prefix} in chat {chat}")
+
+    def _button(self, chat: int, prefix: str) -> tuple[int, str] | None:
         for call in reversed(self.telegram.calls):
             markup = call.params.get("reply_markup") or {}
             if str(call.params.get("chat_id")) != str(chat) or not call.ok:
@@ -66,15 +79,8 @@ class Running:
             for row in markup.get("inline_keyboard", []):
                 for button in row:
                     if button.get("callback_data", "").startswith(prefix):
-                        self.telegram.press_button(
-                            user,
-                            button["callback_data"],
-                            message_id=call.result["message_id"],
-                            chat_id=chat,
-                        )
-                        await asyncio.sleep(0.3)
-                        return
-        raise AssertionError(f"no button {prefix} in chat {chat}")
+                        return call.result["message_id"], button["callback_data"]
+        return None
 
     async def case(self) -> Case:
         async with self.database.sessionmaker() as session:
