@@ -24,6 +24,7 @@ from grievances.service import CaseService, Renderer, Report
 from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import ReportAbout, ReportCategory, ReportPlace, ReportStep
 from handlers.notices import category_name, local_time
+from handlers.start import which_place
 
 MAX_DESCRIPTION = 3000
 MIN_DESCRIPTION = 2  # "漏雨" says enough
@@ -227,12 +228,7 @@ async def typed_place(message: Message, state: FSMContext, regions: RegionRepo) 
         label = await regions.full_name(village.code)
         keyboard.button(text=label, callback_data=ReportPlace(code=village.code))
     keyboard.adjust(1)
-    question = (
-        _("Several places match “{name}”. Which one is yours?")
-        if lookup.exact
-        else _("Did you mean one of these?")
-    )
-    await message.answer(question.format(name=escape(typed)), reply_markup=keyboard.as_markup())
+    await message.answer(which_place(lookup, typed), reply_markup=keyboard.as_markup())
 
 
 async def pick_place(

@@ -15,7 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Region, RegionLevel, User
-from db.regions import RegionRepo
+from db.regions import Lookup, RegionRepo
 from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import RegionNav, RegionPick
 
@@ -173,12 +173,14 @@ async def typed_place(
         )
         keyboard.button(text=label, callback_data=data)
     keyboard.adjust(1)
-    question = (
-        _("Several places match “{name}”. Which one is yours?")
-        if lookup.exact
-        else _("Did you mean one of these?")
-    )
-    await message.answer(question.format(name=quote(typed)), reply_markup=keyboard.as_markup())
+    await message.answer(which_place(lookup, typed), reply_markup=keyboard.as_markup())
+
+
+def which_place(lookup: Lookup, typed: str) -> str:
+    """The question above the buttons of several matching places, or of a guessed one."""
+    if lookup.exact:
+        return _("Several places match “{name}”. Which one is yours?").format(name=quote(typed))
+    return _("Did you mean one of these?")
 
 
 async def save_village(
