@@ -16,7 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huhuqing", description="户户清 Huhuqing bot")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("run", help="start the bot (long polling)")
+    run = commands.add_parser("run", help="start the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="receive updates at WEBHOOK_URL")
 
     chat = commands.add_parser("chat", help="talk to the bot in the terminal, no token needed")
     chat.add_argument("--user", type=int, default=10001, help="act as this Telegram user id")

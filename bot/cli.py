@@ -41,6 +41,17 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             "or try the bot without one: huhuqing chat",
             exit_code=2,
         )
+    if args.webhook:
+        if not settings.webhook_url or not settings.webhook_secret:
+            raise CommandError(
+                "--webhook needs HUHUQING_WEBHOOK_URL and HUHUQING_WEBHOOK_SECRET", exit_code=2
+            )
+        from bot.runners.webhook import run_webhook
+
+        await run_webhook(
+            settings, settings.webhook_url, settings.webhook_secret.get_secret_value()
+        )
+        return 0
     from bot.runners.polling import run_polling
 
     await run_polling(settings)

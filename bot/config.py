@@ -32,8 +32,13 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = Field(
         default=None, description="base URL of a local or fake Bot API server"
     )
-    webhook_url: str | None = None
+    webhook_url: str | None = Field(
+        default=None, description="public HTTPS URL Telegram posts updates to (run --webhook)"
+    )
     webhook_secret: SecretStr | None = None
+    webhook_listen: str = Field(
+        default="0.0.0.0:8080", pattern=r"^[\w.\-\[\]:]*:\d+$", description="host:port"
+    )
     default_locale: Locale = "zh_Hans"
     log_level: str = "INFO"
     hotline: str = Field(default="12317", description="complaint hotline shown to users")

@@ -2,47 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
-from bot.app import create_bot, create_dispatcher, create_storage, prepare
-from bot.background import watch_deadlines
-from bot.commands import set_default_commands
 from bot.config import Settings
-from bot.i18n import create_i18n
-from bot.outbox import OutboxWorker
-from db.session import open_database
-
-log = logging.getLogger(__name__)
+from bot.runners.common import running_bot
 
 
 async def run_polling(settings: Settings) -> None:
-    database = await open_database(settings.database_url)
-    i18n = create_i18n(settings.default_locale)
-    storage = create_storage(settings)
-    bot = create_bot(settings)
-    dispatcher = create_dispatcher(settings, database, storage, i18n)
-    try:
-        await prepare(dispatcher)
-        me = await bot.get_me()
-        log.info("connected as @%s", me.username)
+    async with running_bot(settings) as (bot, dispatcher):
         await bot.delete_webhook(drop_pending_updates=False)
-        await set_default_commands(bot, i18n)
-        workers = [
-            asyncio.create_task(OutboxWorker(bot, database.sessionmaker).run()),
-            asyncio.create_task(
-                watch_deadlines(
-                    database.sessionmaker, dispatcher["render"], settings.default_locale
-                )
-            ),
-        ]
-        try:
-            await dispatcher.start_polling(bot, handle_signals=True)
-        finally:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-    finally:
-        await bot.session.close()
-        await storage.close()
-        await database.close()
+        await dispatcher.start_polling(bot, handle_signals=True)

@@ -1,0 +1,52 @@
+"""What every Telegram runner does around its loop: connect, announce the menu, run the outbox
+and deadline workers, and clean up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiogram import Bot, Dispatcher
+
+from bot.app import create_bot, create_dispatcher, create_storage, prepare
+from bot.background import watch_deadlines
+from bot.commands import set_default_commands
+from bot.config import Settings
+from bot.i18n import create_i18n
+from bot.outbox import OutboxWorker
+from db.session import open_database
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[tuple[Bot, Dispatcher]]:
+    database = await open_database(settings.database_url)
+    i18n = create_i18n(settings.default_locale)
+    storage = create_storage(settings)
+    bot = create_bot(settings)
+    dispatcher = create_dispatcher(settings, database, storage, i18n)
+    workers: list[asyncio.Task[None]] = []
+    try:
+        await prepare(dispatcher)
+        me = await bot.get_me()
+        log.info("connected as @%s", me.username)
+        await set_default_commands(bot, i18n)
+        workers = [
+            asyncio.create_task(OutboxWorker(bot, database.sessionmaker).run()),
+            asyncio.create_task(
+                watch_deadlines(
+                    database.sessionmaker, dispatcher["render"], settings.default_locale
+                )
+            ),
+        ]
+        yield bot, dispatcher
+    finally:
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        await bot.session.close()
+        await storage.close()
+        await database.close()
