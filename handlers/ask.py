@@ -18,7 +18,7 @@ from bot.config import Settings
 from db.knowledge import KnowledgeRepo
 from db.models import User
 from db.regions import RegionRepo, region_names
-from handlers.filters import PLAIN_TEXT
+from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import AnswerFeedback, AnswerMore, AnswerShow, TopicPick
 from handlers.report import report_button
 from knowledge.entries import TOPICS, Entry
@@ -51,6 +51,8 @@ TOPIC_NAMES = {
 
 def create_router() -> Router:
     router = Router(name="ask")
+    router.message.filter(PRIVATE)
+    router.callback_query.filter(PRIVATE_CALLBACK)
     router.message.register(show_topics, Command("topics"))
     router.callback_query.register(pick_topic, TopicPick.filter())
     router.callback_query.register(show_entry, AnswerShow.filter())

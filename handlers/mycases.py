@@ -18,7 +18,7 @@ from bot.config import Settings
 from db.cases import CaseRepo
 from db.models import OPEN_STATUSES, CaseStatus, User
 from grievances.service import CaseError, CaseService, Rating, Renderer
-from handlers.filters import PLAIN_TEXT
+from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import CaseAddInfo, CaseRate
 from handlers.notices import STATUSES, category_name, local_time
 
@@ -31,6 +31,8 @@ class VillagerInput(StatesGroup):
 
 def create_router() -> Router:
     router = Router(name="mycases")
+    router.message.filter(PRIVATE)
+    router.callback_query.filter(PRIVATE_CALLBACK)
     router.message.register(my_cases, Command("mycases"))
     router.callback_query.register(ask_information, CaseAddInfo.filter())
     router.message.register(add_information, StateFilter(VillagerInput.information), PLAIN_TEXT)

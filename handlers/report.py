@@ -21,7 +21,7 @@ from db.models import RegionLevel, User
 from db.regions import RegionRepo
 from grievances.catalog import categories
 from grievances.service import CaseService, Renderer, Report
-from handlers.filters import PLAIN_TEXT
+from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import ReportAbout, ReportCategory, ReportPlace, ReportStep
 from handlers.notices import category_name, local_time
 from handlers.start import which_place
@@ -42,6 +42,8 @@ class ReportFlow(StatesGroup):
 
 def create_router() -> Router:
     router = Router(name="report")
+    router.message.filter(PRIVATE)
+    router.callback_query.filter(PRIVATE_CALLBACK)
     router.message.register(start_report, Command("report"))
     router.callback_query.register(start_from_button, ReportStep.filter(F.step == "start"))
     router.callback_query.register(cancel_report, ReportStep.filter(F.step == "cancel"))

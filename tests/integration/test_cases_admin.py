@@ -171,3 +171,10 @@ async def test_admin_reads_unanswered_questions(harness: BotHarness, service: Ca
     listed = texts_of(await harness.send(ADMIN, "/unanswered", lang="en"))
     assert "今天天气怎么样" in listed
     assert "只有管理员" in texts_of(await harness.send(VILLAGER, "/unanswered"))
+
+
+async def test_the_bot_does_not_answer_chatter_in_a_township_group(
+    harness: BotHarness, database: Database, service: CaseService
+) -> None:
+    assert await harness.send_in(-100777, CADRE, "明天开会讨论小额信贷") == []
+    assert await harness.send_in(-100777, CADRE, "/report") == []
