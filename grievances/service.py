@@ -205,9 +205,8 @@ class CaseService:
             case.reopened = True
             case.status = CaseStatus.REOPENED
             case.outcome = None
-            await self._move_up(case, SYSTEM, "reopened")
+            await self._move_up(case, Actor.of(reporter), "reopened")
             self._fresh_deadlines(case, now)
-            self._event(case, "reopened", Actor.of(reporter))
             await self._notify_reporter(case, Notify.REOPENED)
             await self._notify_unit(case, Notify.NEW_CASE, note="reopened")
         else:

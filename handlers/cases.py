@@ -9,7 +9,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -93,7 +93,7 @@ async def list_cases_page(
 
 async def _cases_page(
     account: User, regions: RegionRepo, session: AsyncSession, page: int, locale: str
-):
+) -> tuple[str, InlineKeyboardMarkup | None]:
     area = await area_path(account, regions)
     if area is None:
         return _("Only township and county cadres can see cases."), None

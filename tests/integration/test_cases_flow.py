@@ -112,6 +112,15 @@ async def test_unsatisfied_rating_reopens_once_one_level_up(
     # The first 不满意 reopened it at the county; the second closed it.
     assert (stored.status, stored.unit_code, stored.reopened) == ("closed", "530627", True)
     assert stored.rating == "unsatisfied"
+    async with database.sessionmaker() as session:
+        kinds = (
+            await session.scalars(
+                select(CaseEvent.kind).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+            )
+        ).all()
+    assert kinds == [
+        "submitted", "resolved", "rated", "reopened", "resolved", "rated", "closed"
+    ]  # fmt: skip
 
 
 async def test_group_chat_gets_the_case_and_cadres_act_there(
