@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares.database import DatabaseMiddleware
+from bot.middlewares.dedupe import DedupeMiddleware
 from bot.ratelimit import RateLimiter
 from db.session import Database
 from handlers import create_routers
@@ -65,6 +66,7 @@ def create_dispatcher(
         knowledge=KnowledgeBase(database.sessionmaker),
         render=NoticeRenderer(i18n),
     )
+    dispatcher.update.outer_middleware(DedupeMiddleware(storage))
     dispatcher.update.outer_middleware(DatabaseMiddleware(database.sessionmaker))
     UserLocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*create_routers())

@@ -178,3 +178,13 @@ async def test_the_bot_does_not_answer_chatter_in_a_township_group(
 ) -> None:
     assert await harness.send_in(-100777, CADRE, "明天开会讨论小额信贷") == []
     assert await harness.send_in(-100777, CADRE, "/report") == []
+
+
+async def test_the_service_makes_one_case_per_confirming_update(service: CaseService) -> None:
+    """The second line of defence: replicas without shared Redis may both get the update."""
+    first = await submit(service)
+    reporter = await service.session.get(User, VILLAGER)
+    report = Report(reporter, "zh_Hans", "water", "530627101201", "再来一次")
+    once = await service.submit(report, source_update_id=4242)
+    again = await service.submit(report, source_update_id=4242)
+    assert once.id == again.id != first.id

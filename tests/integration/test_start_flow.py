@@ -158,3 +158,10 @@ async def test_help_and_cancel(harness: BotHarness) -> None:
     # After /cancel a typed place name is no longer taken as a village choice.
     calls = await harness.send(VILLAGER, "红星村")
     assert "已保存" not in texts_of(calls)
+
+
+async def test_a_redelivered_update_is_handled_once(harness: BotHarness) -> None:
+    update = harness.updates.text(harness._user(VILLAGER, "en"), "/help")
+    await harness.dispatcher.feed_update(harness.bot, update)
+    await harness.dispatcher.feed_update(harness.bot, update)
+    assert len(harness.session.sent("sendMessage")) == 1
