@@ -17,11 +17,10 @@ from datetime import timedelta
 
 from sqlalchemy import insert, text
 
-from bot.cli import SAMPLE_REGIONS
 from db import migrate
 from db.cases import CaseRepo
 from db.models import OPEN_STATUSES, Case, CaseStatus, Region, RegionLevel, utcnow
-from db.region_import import import_regions
+from db.region_import import SAMPLE_REGIONS, import_regions
 from db.session import create_engine, create_sessionmaker
 from grievances.routing import unit_path
 from grievances.stats import township_stats, townships_under

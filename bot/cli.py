@@ -13,10 +13,8 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from db import migrate
-from db.region_import import RegionImportError, import_regions
+from db.region_import import SAMPLE_REGIONS, RegionImportError, import_regions
 from db.session import SchemaOutdatedError, open_database
-
-SAMPLE_REGIONS = Path(__file__).resolve().parent.parent / "db" / "data" / "sample_regions.yaml"
 
 
 class CommandError(Exception):

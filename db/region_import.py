@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Region, RegionAlias, RegionLevel
 from db.regions import region_key
 
+SAMPLE_REGIONS = Path(__file__).with_name("data") / "sample_regions.yaml"
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 FIELDS = ("code", "name", "level", "parent", "aliases")
 

@@ -16,12 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_bot, create_dispatcher, prepare
-from bot.cli import SAMPLE_REGIONS
 from bot.config import Settings
 from bot.outbox import OutboxWorker
 from db import migrate
 from db.models import Case, Role, UnitChat
-from db.region_import import import_regions
+from db.region_import import SAMPLE_REGIONS, import_regions
 from db.session import Database, open_database
 from db.users import UserRepo
 from grievances.deadlines import check_deadlines

@@ -5,9 +5,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import prepare
-from bot.cli import SAMPLE_REGIONS
 from bot.config import Settings
-from db.region_import import import_regions
+from db.region_import import SAMPLE_REGIONS, import_regions
 from db.session import Database, open_database
 from tests.harness import BotHarness
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.cli import SAMPLE_REGIONS
 from db import migrate
 from db.models import Region
-from db.region_import import RegionImportError, import_regions
+from db.region_import import SAMPLE_REGIONS, RegionImportError, import_regions
 from db.regions import RegionRepo
 from db.session import create_engine, create_sessionmaker
 
