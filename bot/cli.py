@@ -62,8 +62,9 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.outbox import OutboxWorker
     from bot.runners.console import Console
 
-    # The console prints the conversation; aiogram's per-update log lines would interleave with it.
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # The console prints the conversation; routine log lines would interleave with it.
+    if settings.log_level != "DEBUG":
+        logging.getLogger().setLevel(logging.WARNING)
     database = await open_database(settings.database_url)
     session = LocalSession()
     bot = create_bot(settings, session=session)

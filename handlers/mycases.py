@@ -52,9 +52,9 @@ async def my_cases(message: Message, account: User, session: AsyncSession, i18n:
         line = f"• <b>{case.number}</b> {escape(category_name(case.category, i18n.current_locale))}"
         line += f" — {status}"
         if case.status in (CaseStatus.SUBMITTED, CaseStatus.REOPENED):
-            line += " · " + _("accept by {due}").format(due=local_time(case.accept_due))
+            line += " · " + _("to be accepted by {due}").format(due=local_time(case.accept_due))
         elif case.status in OPEN_STATUSES:
-            line += " · " + _("resolve by {due}").format(due=local_time(case.resolve_due))
+            line += " · " + _("to be resolved by {due}").format(due=local_time(case.resolve_due))
         lines.append(line)
         if case.status in OPEN_STATUSES:
             keyboard.button(
