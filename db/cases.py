@@ -93,3 +93,9 @@ class CaseRepo:
             )
         )
         return list((await self.session.scalars(query)).all())
+
+    async def unrated_since(self, resolved_before: datetime) -> list[Case]:
+        query = select(Case).where(
+            Case.status == CaseStatus.RESOLVED, Case.resolved_at < resolved_before
+        )
+        return list((await self.session.scalars(query)).all())

@@ -57,3 +57,7 @@ def deadlines(category: str, region_path: list[str]) -> Deadlines:
 def reminder_lead() -> Deadlines:
     hours = _deadline_rules()["remind_before_hours"]
     return Deadlines(timedelta(hours=hours["accept"]), timedelta(hours=hours["resolve"]))
+
+
+def rating_window() -> timedelta:
+    return timedelta(days=_deadline_rules()["rate_within_days"])

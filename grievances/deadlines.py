@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.cases import CaseRepo
 from db.models import Case, CaseStatus
-from grievances.catalog import reminder_lead
+from grievances.catalog import rating_window, reminder_lead
 from grievances.service import CaseService, Renderer
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ WAITING = (CaseStatus.SUBMITTED, CaseStatus.REOPENED)
 class DeadlineReport:
     reminded: int = 0
     escalated: int = 0
+    closed: int = 0
 
 
 def missed_deadline(case: Case, now: datetime) -> str:
@@ -33,7 +34,8 @@ async def check_deadlines(
     now: datetime,
     default_locale: str = "zh_Hans",
 ) -> DeadlineReport:
-    """Escalate what is overdue, then remind what is due soon; one transaction per case."""
+    """Escalate what is overdue, remind what is due soon, close what was never rated; one
+    transaction per case."""
     report = DeadlineReport()
     lead = reminder_lead()
     async with sessionmaker() as session:
@@ -50,6 +52,9 @@ async def check_deadlines(
             )  # fmt: skip
             await service.remind(case, which)
             report.reminded += 1
-    if report.escalated or report.reminded:
-        log.info("deadlines: %d escalated, %d reminded", report.escalated, report.reminded)
+        for case in await CaseRepo(session).unrated_since(now - rating_window()):
+            await service.close_unrated(case)
+            report.closed += 1
+    if report.escalated or report.reminded or report.closed:
+        log.info("deadlines: %s", report)
     return report

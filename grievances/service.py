@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -287,6 +287,15 @@ class CaseService:
         await self._notify_unit(case, Notify.REMINDER, deadline=which)
         await self.session.commit()
 
+    async def close_unrated(self, case: Case) -> None:
+        """The reporter did not rate in time: the case closes, its outcome stays as it was."""
+        self._require(case.status == CaseStatus.RESOLVED, "the case is not waiting for a rating")
+        case.status = CaseStatus.CLOSED
+        case.closed_at = self.clock()
+        self._event(case, "closed", SYSTEM, None, {"reason": "not rated in time"})
+        await self._notify_reporter(case, Notify.CLOSED, unrated=True)
+        await self.session.commit()
+
     async def escalate(self, case: Case, which: str) -> None:
         """A missed deadline: the case goes to the level above, with fresh deadlines there."""
         await self._move_up(case, SYSTEM, "escalated", None, deadline=which)
@@ -378,6 +387,8 @@ class CaseService:
 
     async def _notify_unit(self, case: Case, kind: Notify, note: str | None = None,
                            **extra: Any) -> None:  # fmt: skip
+        if "attachments" in inspect(case).unloaded:  # the card says what the reporter attached
+            await self.session.refresh(case, attribute_names=["attachments"])
         place, unit = await self._names(case)
         recipients = await self.unit_recipients(case.unit_code)
         if not recipients:

@@ -143,7 +143,7 @@ async def show_case(
         await message.answer(_("Case not found."))
         return
     await message.answer(
-        await _timeline(case, regions, i18n.current_locale), reply_markup=cadre_buttons(case.id)
+        await _timeline(case, regions, i18n.current_locale), reply_markup=cadre_buttons(case)
     )
 
 
@@ -183,8 +183,10 @@ async def case_action(
         if action == "show" and message:
             await message.answer(
                 await _timeline(case, regions, i18n.current_locale),
-                reply_markup=cadre_buttons(case.id),
+                reply_markup=cadre_buttons(case),
             )
+        elif action == "media" and message:
+            await _send_media(case, message)
         elif action == "accept":
             await CaseService(session, render, settings.default_locale).accept(
                 case, Actor.of(account)
@@ -215,6 +217,15 @@ async def case_action(
         await query.answer(_("This case cannot do that now."), show_alert=True)
         return
     await query.answer()
+
+
+async def _send_media(case: Case, message: Message) -> None:
+    """The reporter's photos and location, sent where the cadre asked for them."""
+    for item in case.attachments:
+        if item.kind == "photo" and item.file_id:
+            await message.answer_photo(item.file_id, caption=case.number)
+        elif item.latitude is not None and item.longitude is not None:
+            await message.answer_location(item.latitude, item.longitude)
 
 
 def _require_open(case: Case) -> None:

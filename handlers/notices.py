@@ -51,17 +51,20 @@ def category_name(code: str, locale: str) -> str:
     return category.name(locale) if category else code
 
 
-def cadre_buttons(case_id: int) -> InlineKeyboardMarkup:
+def cadre_buttons(case: Case) -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
-    for action, label in (
+    actions = [
         ("accept", _("Accept")),
         ("reply", _("Reply to reporter")),
         ("info", _("Ask for information")),
         ("resolve", _("Resolve")),
         ("transfer", _("Transfer")),
-    ):
-        keyboard.button(text=label, callback_data=CaseAction(case_id=case_id, action=action))
-    keyboard.adjust(2, 2, 1)
+    ]
+    if case.attachments:
+        actions.append(("media", _("📎 Photos and location")))
+    for action, label in actions:
+        keyboard.button(text=label, callback_data=CaseAction(case_id=case.id, action=action))
+    keyboard.adjust(2, 2, 2)
     return keyboard.as_markup()
 
 
@@ -83,10 +86,22 @@ def case_card(case: Case, place: str, locale: str) -> str:
             _("Accept by {accept}, resolve by {resolve}").format(
                 accept=local_time(case.accept_due), resolve=local_time(case.resolve_due)
             ),
+            *_attachment_line(case),
             "",
             escape(case.description),
         ]
     )
+
+
+def _attachment_line(case: Case) -> list[str]:
+    photos = sum(1 for item in case.attachments if item.kind == "photo")
+    located = any(item.kind == "location" for item in case.attachments)
+    if not (photos or located):
+        return []
+    parts = [_("📷 {count} photos").format(count=photos)] if photos else []
+    if located:
+        parts.append(_("📍 location"))
+    return [" · ".join(parts)]
 
 
 class NoticeRenderer:
@@ -112,10 +127,10 @@ class NoticeRenderer:
                 None: _("🆕 New case for {unit}.").format(unit=unit),
             }.get(notice.note, _("↪️ Transferred to you: {reason}").format(reason=note))
             card = case_card(case, notice.place, notice.locale)
-            return f"{heading}\n\n{card}", cadre_buttons(case.id)
+            return f"{heading}\n\n{card}", cadre_buttons(case)
         if kind is Notify.INFO_ADDED:
             text = _("Case {number}: the reporter added information:").format(number=number)
-            return f"{text}\n{note}", cadre_buttons(case.id)
+            return f"{text}\n{note}", cadre_buttons(case)
         if kind is Notify.REMINDER:
             due = case.accept_due if notice.extra.get("deadline") == "accept" else case.resolve_due
             text = (
@@ -123,7 +138,7 @@ class NoticeRenderer:
                 if notice.extra.get("deadline") == "accept"
                 else _("⏰ Case {number} must be resolved by {due}.")
             ).format(number=number, due=local_time(due))
-            return text, cadre_buttons(case.id)
+            return text, cadre_buttons(case)
         return self._to_reporter(notice, number, unit, note)
 
     def _to_reporter(
@@ -166,6 +181,10 @@ class NoticeRenderer:
         if kind is Notify.REOPENED:
             return _("Your case {number} is reopened and goes to {unit}.").format(
                 number=number, unit=unit
+            ), None
+        if notice.extra.get("unrated"):
+            return _("Your case {number} is closed: it was resolved and not rated.").format(
+                number=number
             ), None
         return _("Your case {number} is closed. Thank you for your rating.").format(
             number=number

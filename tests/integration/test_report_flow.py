@@ -12,7 +12,7 @@ from db.models import Case, CaseAttachment, Role
 from db.session import Database
 from db.users import UserRepo
 from grievances.deadlines import check_deadlines
-from handlers.keyboards import CaseAction, ReportCategory, ReportStep
+from handlers.keyboards import CaseAction, CaseOutcome, ReportCategory, ReportStep
 from tests.harness import BotHarness, alerts_of, texts_of
 
 VILLAGER = 710  # 红星村
@@ -76,6 +76,15 @@ async def test_photos_and_a_location_are_kept_with_the_case(
     assert [(a.kind, a.file_id, a.latitude) for a in attachments] == [
         ("photo", "photo-800", None),  # the largest size
         ("location", None, 27.44),
+    ]
+    # The cadre sees that there are attachments, and gets them with one button.
+    [notice] = await harness.deliver()
+    assert "📷 照片 1 张" in notice.text  # the cadre reads Chinese (the default locale)
+    assert "📍" in notice.text
+    media = await harness.press_prefix(CADRE, f"ca:{case.id}:media")
+    assert [(call.method, call.params.get("photo")) for call in media[:2]] == [
+        ("sendPhoto", "photo-800"),
+        ("sendLocation", None),
     ]
 
 
@@ -178,3 +187,31 @@ async def test_cases_list_pages_through_the_area(
     second, answered = await harness.press_prefix(CADRE, "cp:1")
     assert (second.method, answered.method) == ("editMessageText", "answerCallbackQuery")
     assert second.params["text"].count("•") == 2
+
+
+async def test_a_resolved_case_nobody_rates_closes_after_a_week(
+    harness: BotHarness, database: Database, people: None
+) -> None:
+    await begin(harness)
+    await harness.send(VILLAGER, "墙倒了")
+    await harness.press_prefix(VILLAGER, "rs:done")
+    await harness.press_prefix(VILLAGER, "rs:anonymous")
+    await harness.press_prefix(VILLAGER, "rs:submit")
+    async with database.sessionmaker() as session:
+        case = await session.scalar(select(Case))
+    await harness.press_data(CADRE, CaseOutcome(case_id=case.id, outcome="fixed").pack())
+    await harness.send(CADRE, "已修好")
+    async with database.sessionmaker() as session:
+        resolved_at = (await session.get(Case, case.id)).resolved_at
+    render = harness.dispatcher["render"]
+    # Two days before the case's resolve deadline-check loop would also look: nothing yet.
+    assert (
+        await check_deadlines(database.sessionmaker, render, resolved_at + timedelta(6))
+    ).closed == 0
+    report = await check_deadlines(database.sessionmaker, render, resolved_at + timedelta(8))
+    assert report.closed == 1
+    async with database.sessionmaker() as session:
+        closed = await session.get(Case, case.id)
+    assert (closed.status, closed.outcome, closed.rating) == ("closed", "fixed", None)
+    told = [c for c in await harness.deliver() if c.params["chat_id"] == VILLAGER]
+    assert "not rated" in told[-1].text
