@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,11 +24,13 @@ class DatabaseMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        sender: User | None = data.get("event_from_user")
+        if sender is None or sender.is_bot:
+            # Channel posts, other bots, anonymous group admins: nobody the bot serves.
+            return UNHANDLED
         async with self.sessionmaker() as session:
             data["session"] = session
             data["users"] = users = UserRepo(session)
             data["regions"] = RegionRepo(session)
-            sender: User | None = data.get("event_from_user")
-            if sender is not None and not sender.is_bot:
-                data["account"] = await users.touch(sender.id)
+            data["account"] = await users.touch(sender.id)
             return await handler(event, data)

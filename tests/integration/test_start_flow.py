@@ -165,3 +165,23 @@ async def test_a_redelivered_update_is_handled_once(harness: BotHarness) -> None
     await harness.dispatcher.feed_update(harness.bot, update)
     await harness.dispatcher.feed_update(harness.bot, update)
     assert len(harness.session.sent("sendMessage")) == 1
+
+
+async def test_updates_without_a_human_sender_are_ignored(harness: BotHarness) -> None:
+    from aiogram.types import Chat, Message, Update, User
+
+    anonymous_admin = User(id=1087968824, is_bot=True, first_name="Group")
+    update = Update(
+        update_id=99,
+        message=Message(
+            message_id=5, date=0, chat=Chat(id=-1001, type="supergroup", title="g"),
+            from_user=anonymous_admin, text="/cases",
+        ),
+    )  # fmt: skip
+    await harness.dispatcher.feed_update(harness.bot, update)
+    channel_post = Update(
+        update_id=100,
+        channel_post=Message(message_id=6, date=0, chat=Chat(id=-1002, type="channel"), text="x"),
+    )
+    await harness.dispatcher.feed_update(harness.bot, channel_post)
+    assert harness.session.calls == []
