@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -234,13 +235,20 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accept_due: Mapped[datetime]
     resolve_due: Mapped[datetime]
+    # The deadlines the case was first given: statistics judge timeliness by these, not by the
+    # fresh deadlines an escalation or transfer grants.
+    first_accept_due: Mapped[datetime | None]
+    first_resolve_due: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     accept_reminded: Mapped[bool] = mapped_column(default=False)
     resolve_reminded: Mapped[bool] = mapped_column(default=False)
     # The Telegram update that confirmed the report: the same update twice makes one case.
-    source_update_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    source_update_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Optimistic locking: two replicas (or a cadre and the deadline job) changing the same case
+    # at once cannot both win; the loser's commit fails and it reloads.
+    version: Mapped[int] = mapped_column(default=1)
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
@@ -254,7 +262,9 @@ class Case(Base):
         Index("ix_cases_status_accept_due", "status", "accept_due"),
         Index("ix_cases_status_resolve_due", "status", "resolve_due"),
         Index("ix_cases_created_at", "created_at"),
+        UniqueConstraint("reporter_id", "source_update_id", name="uq_cases_reporter_update"),
     )
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
 class CaseEvent(Base):

@@ -48,8 +48,13 @@ def deadlines(category: str, region_path: list[str]) -> Deadlines:
         if rule.get("category", category) == category
         and (rule.get("region") is None or rule["region"] in region_path)
     ]  # fmt: skip
-    # Category-only, then region-only, then both: later (more specific) updates win.
-    for rule in sorted(matching, key=lambda rule: ("region" in rule, "category" in rule)):
+
+    def specificity(rule: dict) -> tuple[int, bool]:
+        """Deeper regions first decide, then a category: sorted so that later rules win."""
+        depth = region_path.index(rule["region"]) + 1 if rule.get("region") else 0
+        return depth, "category" in rule
+
+    for rule in sorted(matching, key=specificity):
         days.update({key: value for key, value in rule.items() if key.endswith("_days")})
     return Deadlines(timedelta(days=days["accept_days"]), timedelta(days=days["resolve_days"]))
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.cases import CaseRepo
 from db.models import Case, CaseStatus
 from grievances.catalog import rating_window, reminder_lead
-from grievances.service import CaseService, Renderer
+from grievances.service import CaseError, CaseService, Renderer
 
 log = logging.getLogger(__name__)
 WAITING = (CaseStatus.SUBMITTED, CaseStatus.REOPENED)
@@ -22,6 +22,11 @@ class DeadlineReport:
     reminded: int = 0
     escalated: int = 0
     closed: int = 0
+
+
+def _which_reminder(case: Case, accept_horizon: datetime) -> str:
+    waiting = case.status in WAITING and not case.accept_reminded
+    return "accept" if waiting and case.accept_due <= accept_horizon else "resolve"
 
 
 def missed_deadline(case: Case, now: datetime) -> str:
@@ -40,21 +45,22 @@ async def check_deadlines(
     lead = reminder_lead()
     async with sessionmaker() as session:
         service = CaseService(session, render, default_locale, clock=lambda: now)
-        for case in await CaseRepo(session).overdue(now):
-            await service.escalate(case, missed_deadline(case, now))
-            report.escalated += 1
-        for case in await CaseRepo(session).needing_reminder(now + lead.accept, now + lead.resolve):
-            which = (
-                "accept"
-                if case.status in WAITING and not case.accept_reminded
-                and case.accept_due <= now + lead.accept
-                else "resolve"
-            )  # fmt: skip
-            await service.remind(case, which)
-            report.reminded += 1
-        for case in await CaseRepo(session).unrated_since(now - rating_window()):
-            await service.close_unrated(case)
-            report.closed += 1
+        repo = CaseRepo(session)
+        # Another replica may handle the same case at the same moment: its change wins, ours is
+        # undone (CaseError) and this round's list is stale, so the round stops; the next one
+        # starts from fresh rows.
+        try:
+            for case in await repo.overdue(now):
+                await service.escalate(case, missed_deadline(case, now))
+                report.escalated += 1
+            for case in await repo.needing_reminder(now + lead.accept, now + lead.resolve):
+                await service.remind(case, _which_reminder(case, now + lead.accept))
+                report.reminded += 1
+            for case in await repo.unrated_since(now - rating_window()):
+                await service.close_unrated(case)
+                report.closed += 1
+        except CaseError:
+            log.info("deadlines: a case changed meanwhile; the rest waits for the next round")
     if report.escalated or report.reminded or report.closed:
         log.info("deadlines: %s", report)
     return report

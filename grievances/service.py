@@ -4,18 +4,21 @@ nothing."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from db.models import (
+    OPEN_STATUSES,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -34,6 +37,7 @@ from grievances.numbers import new_number
 from grievances.routing import handling_level, unit_at, unit_path
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -114,6 +118,20 @@ class Report:
     location: tuple[float, float] | None = None
 
 
+def _one_writer(change: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """If someone changed the case meanwhile (its version moved on), undo ours and say so."""
+
+    @functools.wraps(change)
+    async def guarded(self: CaseService, *args: Any, **kwargs: Any) -> T:
+        try:
+            return await change(self, *args, **kwargs)
+        except StaleDataError:
+            await self.session.rollback()
+            raise CaseError("the case was changed by someone else meanwhile") from None
+
+    return guarded
+
+
 class CaseService:
     def __init__(
         self,
@@ -136,7 +154,7 @@ class CaseService:
 
         The same confirming update twice returns the first case instead of a second one.
         """
-        existing = await self._by_update(source_update_id)
+        existing = await self._by_update(report.reporter.telegram_id, source_update_id)
         if existing is not None:
             return existing
         path = await self.regions.path(report.place_code)
@@ -160,6 +178,8 @@ class CaseService:
             created_at=now,
             accept_due=now + limits.accept,
             resolve_due=now + limits.resolve,
+            first_accept_due=now + limits.accept,
+            first_resolve_due=now + limits.resolve,
             source_update_id=source_update_id,
         )
         case.attachments = [CaseAttachment(kind="photo", file_id=file) for file in report.photos]
@@ -174,26 +194,28 @@ class CaseService:
         self._event(case, "submitted", Actor.of(report.reporter), None, data)
         await self._notify_unit(case, Notify.NEW_CASE)
         try:
-            await self.session.commit()
+            await self.session.commit()  # a new case has no concurrent writer: no _commit
         except IntegrityError:
             # Another instance committed the same update a moment ago: that case is this one.
             await self.session.rollback()
-            existing = await self._by_update(source_update_id)
+            existing = await self._by_update(report.reporter.telegram_id, source_update_id)
             if existing is None:
                 raise
             return existing
         log.info("case %s submitted to %s", case.number, case.unit_code)
         return case
 
+    @_one_writer
     async def add_information(self, case: Case, reporter: User, text: str) -> None:
         self._require(case.reporter_id == reporter.telegram_id, "not your case")
-        self._require(case.status not in (CaseStatus.CLOSED,), "the case is closed")
+        self._require(case.status in OPEN_STATUSES, "the case is not open")
         if case.status == CaseStatus.INFO_REQUESTED:
             case.status = CaseStatus.ACCEPTED
         self._event(case, "info_added", Actor.of(reporter), text)
         await self._notify_unit(case, Notify.INFO_ADDED, note=text)
         await self.session.commit()
 
+    @_one_writer
     async def rate(self, case: Case, reporter: User, rating: Rating) -> None:
         """满意/基本满意 close the case; 不满意 reopens it once, one level up, else closes it."""
         self._require(case.reporter_id == reporter.telegram_id, "not your case")
@@ -205,10 +227,12 @@ class CaseService:
             case.reopened = True
             case.status = CaseStatus.REOPENED
             case.outcome = None
+            case.resolved_at = None  # not resolved any more, for the statistics too
+            case.assignee_id = None
             await self._move_up(case, Actor.of(reporter), "reopened")
             self._fresh_deadlines(case, now)
             await self._notify_reporter(case, Notify.REOPENED)
-            await self._notify_unit(case, Notify.NEW_CASE, note="reopened")
+            await self._notify_unit(case, Notify.NEW_CASE, why="reopened")
         else:
             case.status = CaseStatus.CLOSED
             case.closed_at = now
@@ -218,6 +242,7 @@ class CaseService:
 
     # --- the cadre ----------------------------------------------------------------------
 
+    @_one_writer
     async def accept(self, case: Case, actor: Actor) -> None:
         self._require(
             case.status in (CaseStatus.SUBMITTED, CaseStatus.REOPENED), "already accepted"
@@ -229,6 +254,7 @@ class CaseService:
         await self._notify_reporter(case, Notify.ACCEPTED)
         await self.session.commit()
 
+    @_one_writer
     async def reply(self, case: Case, actor: Actor, text: str) -> None:
         """A message to the reporter, relayed by the bot: neither side sees the other's id."""
         self._require_open(case)
@@ -236,6 +262,7 @@ class CaseService:
         await self._notify_reporter(case, Notify.REPLY, note=text)
         await self.session.commit()
 
+    @_one_writer
     async def request_information(self, case: Case, actor: Actor, question: str) -> None:
         self._require_open(case)
         case.status = CaseStatus.INFO_REQUESTED
@@ -244,6 +271,7 @@ class CaseService:
         await self._notify_reporter(case, Notify.INFO_REQUESTED, note=question)
         await self.session.commit()
 
+    @_one_writer
     async def resolve(self, case: Case, actor: Actor, outcome: Outcome, note: str) -> None:
         self._require_open(case)
         now = self.clock()
@@ -255,13 +283,16 @@ class CaseService:
         await self._notify_reporter(case, Notify.RESOLVED, note=note, outcome=outcome.value)
         await self.session.commit()
 
+    @_one_writer
     async def transfer(
         self, case: Case, actor: Actor, target: Region | None, reason: str
     ) -> Region:
         """To another unit (a region outside the path is fine) or, with no target, one level up."""
         self._require_open(case)
         if target is None:
-            target = await self._move_up(case, actor, "transferred", reason)
+            moved = await self._move_up(case, actor, "transferred", reason)
+            self._require(moved is not None, "there is no level above")
+            target = moved
         else:
             self._require(target.code != case.unit_code, "the case is already there")
             self._require(target.level != RegionLevel.VILLAGE, "a village does not handle cases")
@@ -271,13 +302,14 @@ class CaseService:
         case.status = CaseStatus.SUBMITTED
         case.assignee_id = None
         self._fresh_deadlines(case, self.clock())
-        await self._notify_unit(case, Notify.NEW_CASE, note=reason)
+        await self._notify_unit(case, Notify.NEW_CASE, note=reason, why="transferred")
         await self._notify_reporter(case, Notify.TRANSFERRED)
         await self.session.commit()
         return target
 
     # --- deadlines ----------------------------------------------------------------------
 
+    @_one_writer
     async def remind(self, case: Case, which: str) -> None:
         if which == "accept":
             case.accept_reminded = True
@@ -287,6 +319,7 @@ class CaseService:
         await self._notify_unit(case, Notify.REMINDER, deadline=which)
         await self.session.commit()
 
+    @_one_writer
     async def close_unrated(self, case: Case) -> None:
         """The reporter did not rate in time: the case closes, its outcome stays as it was."""
         self._require(case.status == CaseStatus.RESOLVED, "the case is not waiting for a rating")
@@ -296,20 +329,32 @@ class CaseService:
         await self._notify_reporter(case, Notify.CLOSED, unrated=True)
         await self.session.commit()
 
+    @_one_writer
     async def escalate(self, case: Case, which: str) -> None:
-        """A missed deadline: the case goes to the level above, with fresh deadlines there."""
-        await self._move_up(case, SYSTEM, "escalated", None, deadline=which)
+        """A missed deadline: the case goes to the level above, to be accepted there anew, with
+        fresh deadlines. At the top of the tree it stays, and the unit is told again."""
+        moved = await self._move_up(case, SYSTEM, "escalated", None, deadline=which)
+        if moved is None:
+            self._event(case, "overdue", SYSTEM, None, {"deadline": which})
+        else:
+            case.escalations += 1
+            case.status = CaseStatus.SUBMITTED
+            case.assignee_id = None
+            await self._notify_reporter(case, Notify.ESCALATED)
         self._fresh_deadlines(case, self.clock())
-        await self._notify_unit(case, Notify.NEW_CASE, note="escalated")
-        await self._notify_reporter(case, Notify.ESCALATED)
+        await self._notify_unit(case, Notify.NEW_CASE, why="escalated")
         await self.session.commit()
 
     # --- helpers ------------------------------------------------------------------------
 
-    async def _by_update(self, update_id: int | None) -> Case | None:
+    async def _by_update(self, reporter_id: int, update_id: int | None) -> Case | None:
+        """The reporter's case confirmed by this update (update ids alone are not unique for
+        ever: Telegram may restart them, and the console numbers its own)."""
         if update_id is None:
             return None
-        return await self.session.scalar(select(Case).where(Case.source_update_id == update_id))
+        return await self.session.scalar(
+            select(Case).where(Case.reporter_id == reporter_id, Case.source_update_id == update_id)
+        )
 
     async def _unused_number(self) -> str:
         while True:
@@ -319,15 +364,16 @@ class CaseService:
 
     async def _move_up(
         self, case: Case, actor: Actor, kind: str, note: str | None = None, **data: Any
-    ) -> Region:
+    ) -> Region | None:
+        """Hand the case to the unit above; None (and nothing changed) at the top."""
         unit = await self.regions.get(case.unit_code)
         parent = await self.regions.get(unit.parent_code) if unit and unit.parent_code else None
-        target = parent or unit
+        if parent is None:
+            return None
         previous = case.unit_code
-        await self._set_unit(case, target)
-        case.escalations += 1
-        self._event(case, kind, actor, note, {"from": previous, "to": target.code, **data})
-        return target
+        await self._set_unit(case, parent)
+        self._event(case, kind, actor, note, {"from": previous, "to": parent.code, **data})
+        return parent
 
     async def _set_unit(self, case: Case, unit: Region) -> None:
         case.unit_code = unit.code

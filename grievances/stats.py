@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import OPEN_STATUSES, Case, CaseStatus, Region, RegionLevel
 
 SATISFIED = ("satisfied", "basically")
+FIXED = ("fixed", "partly_fixed")
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,8 @@ class TownshipStats:
     township: str
     cases: int
     accepted_in_time: int
-    resolved: int
+    resolved: int  # 办结: handled to an outcome, whatever it was
+    fixed: int  # the outcome was "fixed" or "partly fixed": closed is not fixed
     resolved_in_time: int
     rated: int
     satisfied: int
@@ -34,8 +36,8 @@ class TownshipStats:
         return self._rate(self.accepted_in_time, self.cases)
 
     @property
-    def resolution_rate(self) -> float | None:  # 解决率 (closed is not fixed: see outcome)
-        return self._rate(self.resolved, self.cases)
+    def resolution_rate(self) -> float | None:  # 解决率: fixed or partly fixed
+        return self._rate(self.fixed, self.cases)
 
     @property
     def on_time_rate(self) -> float | None:  # 按期办结率
@@ -65,16 +67,23 @@ async def township_stats(
     until: datetime,
     now: datetime,
 ) -> list[TownshipStats]:
-    """One row per township with cases created in [since, until); ``townships`` None = all."""
+    """One row per township with cases created in [since, until); ``townships`` None = all.
+
+    Timeliness is judged against the first deadlines a case was given, not the fresh ones an
+    escalation grants: a case the township never accepted does not count as accepted in time.
+    """
     resolved = Case.resolved_at.is_not(None)
+    first_accept = func.coalesce(Case.first_accept_due, Case.accept_due)
+    first_resolve = func.coalesce(Case.first_resolve_due, Case.resolve_due)
     waiting = Case.status.in_((CaseStatus.SUBMITTED, CaseStatus.REOPENED))
     query = (
         select(
             Case.township_code,
             func.count(),
-            _count(and_(Case.accepted_at.is_not(None), Case.accepted_at <= Case.accept_due)),
+            _count(and_(Case.accepted_at.is_not(None), Case.accepted_at <= first_accept)),
             _count(resolved),
-            _count(and_(resolved, Case.resolved_at <= Case.resolve_due)),
+            _count(and_(resolved, Case.outcome.in_(FIXED))),
+            _count(and_(resolved, Case.resolved_at <= first_resolve)),
             _count(Case.rating.is_not(None)),
             _count(Case.rating.in_(SATISFIED)),
             _count(

@@ -121,11 +121,15 @@ class NoticeRenderer:
         unit = escape(notice.unit)
         note = escape(notice.note or "")
         if kind is Notify.NEW_CASE:
-            heading = {
-                "escalated": _("⚠️ Escalated to you: a deadline was missed below."),
-                "reopened": _("⚠️ Reopened: the reporter was not satisfied."),
-                None: _("🆕 New case for {unit}.").format(unit=unit),
-            }.get(notice.note, _("↪️ Transferred to you: {reason}").format(reason=note))
+            why = notice.extra.get("why")
+            if why == "escalated":
+                heading = _("⚠️ Escalated to you: a deadline was missed below.")
+            elif why == "reopened":
+                heading = _("⚠️ Reopened: the reporter was not satisfied.")
+            elif why == "transferred":
+                heading = _("↪️ Transferred to you: {reason}").format(reason=note)
+            else:
+                heading = _("🆕 New case for {unit}.").format(unit=unit)
             card = case_card(case, notice.place, notice.locale)
             return f"{heading}\n\n{card}", cadre_buttons(case)
         if kind is Notify.INFO_ADDED:

@@ -9,11 +9,21 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.outbox import TELEGRAM_LIMIT, split_text
-from db.models import Case, OutboxMessage, RegionLevel, Role, RoutingRule, UnitChat, User, utcnow
+from db.models import (
+    Case,
+    CaseEvent,
+    OutboxMessage,
+    RegionLevel,
+    Role,
+    RoutingRule,
+    UnitChat,
+    User,
+    utcnow,
+)
 from db.session import Database
 from db.users import UserRepo
 from grievances.routing import set_rule
-from grievances.service import Actor, CaseService, Outcome, Rating, Report
+from grievances.service import Actor, CaseError, CaseService, Outcome, Rating, Report
 from grievances.stats import township_stats, townships_under
 from tests.harness import BotHarness, texts_of
 
@@ -85,9 +95,11 @@ async def test_statistics_count_rates_per_township(service: CaseService) -> None
     [row] = await township_stats(
         service.session, townships, now - timedelta(days=1), now + timedelta(days=1), utcnow()
     )
-    assert (row.township, row.cases, row.resolved, row.rated, row.satisfied) == (
-        "以古镇", 3, 2, 2, 1
+    # The unhappy case was reopened: not resolved any more; "no action" is never "fixed".
+    assert (row.township, row.cases, row.resolved, row.fixed, row.rated, row.satisfied) == (
+        "以古镇", 3, 1, 1, 2, 1
     )  # fmt: skip
+    assert row.resolution_rate == round(1 / 3, 3)
     assert row.overdue_now == 1
     assert row.satisfaction_rate == 0.5
     assert row.response_rate == round(2 / 3, 3)
@@ -188,3 +200,25 @@ async def test_the_service_makes_one_case_per_confirming_update(service: CaseSer
     once = await service.submit(report, source_update_id=4242)
     again = await service.submit(report, source_update_id=4242)
     assert once.id == again.id != first.id
+
+
+async def test_two_people_changing_one_case_at_once_cannot_both_win(
+    service: CaseService, database: Database, harness: BotHarness
+) -> None:
+    case = await submit(service)
+    async with database.sessionmaker() as one, database.sessionmaker() as two:
+        first = CaseService(one, harness.dispatcher["render"])
+        second = CaseService(two, harness.dispatcher["render"])
+        mine, theirs = await one.get(Case, case.id), await two.get(Case, case.id)
+        await first.accept(mine, Actor(CADRE, Role.CADRE))
+        with pytest.raises(CaseError):
+            await second.escalate(theirs, "accept")  # the deadline job, one moment too late
+    async with database.sessionmaker() as session:
+        stored = await session.get(Case, case.id)
+        kinds = (await session.scalars(
+            select(CaseEvent.kind).where(CaseEvent.case_id == case.id)
+        )).all()  # fmt: skip
+        queued = (await session.scalars(select(OutboxMessage))).all()
+    assert (stored.status, stored.unit_code, stored.escalations) == ("accepted", "530627101", 0)
+    assert sorted(kinds) == ["accepted", "submitted"]
+    assert not any("⚠️" in message.text for message in queued)
