@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import OPEN_STATUSES, Case, CaseStatus
+
+MAX_ID = 2**31 - 1
+
+
+def _case_key(number_or_id: str | int) -> ColumnElement[bool]:
+    """A case id (a forged or mistyped huge one matches nothing) or a tracking number."""
+    text = str(number_or_id)
+    if text.isascii() and text.isdecimal():
+        number = int(text)
+        return Case.id == number if number <= MAX_ID else false()
+    return Case.number == text
 
 
 class CaseRepo:
@@ -18,11 +29,7 @@ class CaseRepo:
 
     async def in_area(self, area_path: str, number_or_id: str | int) -> Case | None:
         """One case by tracking number or id, or None when it is outside the area."""
-        key = (
-            Case.id == int(number_or_id)
-            if isinstance(number_or_id, int) or str(number_or_id).isdigit()
-            else Case.number == str(number_or_id)
-        )
+        key = _case_key(number_or_id)
         query = (
             select(Case)
             .where(key, Case.unit_path.startswith(area_path, autoescape=True))

@@ -22,11 +22,14 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; for SQLite, make the folder and turn on WAL and a busy timeout."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=True,  # errors must not carry complaint texts or phone numbers to logs
+        **kwargs,
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

@@ -27,8 +27,11 @@ class UserRepo:
             user = User(telegram_id=telegram_id, first_seen=now, last_seen=now)
             self.session.add(user)
             await self.session.commit()
-        elif now - user.last_seen > LAST_SEEN_RESOLUTION:
+        elif now - user.last_seen > LAST_SEEN_RESOLUTION or user.blocked_at is not None:
             user.last_seen = now
+            # Whoever writes to the bot can be written to again (they unblocked it, or a cadre
+            # granted before ever opening the chat has now started it).
+            user.blocked_at = None
             await self.session.commit()
         return user
 

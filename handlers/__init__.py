@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, ask, cases, language, mycases, report, start
+from handlers import admin, ask, cases, errors, language, mycases, report, start
 
 
 def create_routers() -> list[Router]:
     """All routers, in the order they should see updates (free-text catch-alls last)."""
     return [
+        errors.create_router(),
         language.create_router(),
         start.create_router(),
         report.create_router(),

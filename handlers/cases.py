@@ -3,21 +3,24 @@ resolve, transfer. A case outside the cadre's area is "not found", whatever the 
 
 from __future__ import annotations
 
+from contextlib import suppress
 from html import escape
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from db.cases import CaseRepo
-from db.models import Case, RegionLevel, User, utcnow
+from db.models import Case, CaseEvent, RegionLevel, User, utcnow
 from db.regions import RegionRepo
 from grievances.numbers import normalize_number
 from grievances.service import Actor, CaseError, CaseService, Outcome, Renderer
@@ -27,8 +30,9 @@ from handlers.keyboards import CaseAction, CaseOutcome, CasesPage
 from handlers.notices import OUTCOMES, cadre_buttons, case_card, category_name, local_time
 
 PAGE_SIZE = 5
+MAX_PAGE = 10_000
 MAX_NOTE = 2000
-EVENT_NAMES = {
+EVENT_ICONS = {
     "submitted": "📝",
     "accepted": "✅",
     "replied": "💬",
@@ -42,6 +46,32 @@ EVENT_NAMES = {
     "reopened": "🔁",
     "closed": "🔒",
 }
+
+
+EVENT_NAMES = {
+    "submitted": __("reported"),
+    "accepted": __("accepted"),
+    "replied": __("replied"),
+    "info_requested": __("asked for information"),
+    "info_added": __("information added"),
+    "resolved": __("resolved"),
+    "transferred": __("transferred"),
+    "escalated": __("escalated"),
+    "overdue": __("overdue at the top level"),
+    "reminded": __("reminded"),
+    "rated": __("rated"),
+    "reopened": __("reopened"),
+    "closed": __("closed"),
+}
+
+
+def _actor(case: Case, event: CaseEvent) -> str:
+    """Who acted: the reporter is never named by id, whatever role they have since."""
+    if event.actor_id is None:
+        return _("system")
+    if event.actor_id == case.reporter_id:
+        return _("reporter")
+    return _("cadre {id}").format(id=event.actor_id)
 
 
 class CadreInput(StatesGroup):
@@ -83,11 +113,12 @@ async def list_cases_page(
     session: AsyncSession,
     i18n: I18n,
 ) -> None:
-    text, markup = await _cases_page(
-        account, regions, session, max(callback_data.page, 0), i18n.current_locale
-    )
+    page = min(max(callback_data.page, 0), MAX_PAGE)
+    text, markup = await _cases_page(account, regions, session, page, i18n.current_locale)
     if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
+        # A second tap on the same page changes nothing, which Telegram reports as an error.
+        with suppress(TelegramBadRequest):
+            await query.message.edit_text(text, reply_markup=markup)
     await query.answer()
 
 
@@ -150,14 +181,10 @@ async def show_case(
 async def _timeline(case: Case, regions: RegionRepo, locale: str) -> str:
     lines = [case_card(case, await regions.full_name(case.place_code), locale), "", _("History:")]
     for event in case.events:
-        who = _("system") if event.actor_id is None else (
-            _("reporter") if event.actor_role == "villager" else _("cadre {id}").format(
-                id=event.actor_id
-            )
-        )  # fmt: skip
         note = f": {escape(event.note)}" if event.note else ""
         lines.append(
-            f"{EVENT_NAMES.get(event.kind, '•')} {local_time(event.at)} {event.kind} ({who}){note}"
+            f"{EVENT_ICONS.get(event.kind, '•')} {local_time(event.at)} "
+            f"{EVENT_NAMES.get(event.kind, event.kind)} ({_actor(case, event)}){note}"
         )
     return "\n".join(lines)
 

@@ -37,10 +37,23 @@ class DedupeMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         bot_id = data["bot"].id
-        if isinstance(event, Update) and not await self._first_time(bot_id, event.update_id):
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        if not await self._first_time(bot_id, event.update_id):
             log.info("update %d seen before: skipped", event.update_id)
             return UNHANDLED
-        return await handler(event, data)
+        try:
+            return await handler(event, data)
+        except BaseException:
+            # Not handled after all: Telegram's retry of it must get through.
+            await self._forget(bot_id, event.update_id)
+            raise
+
+    async def _forget(self, bot_id: int, update_id: int) -> None:
+        if self.redis is not None:
+            await self.redis.delete(f"{self.prefix}:update:{bot_id}:{update_id}")
+        else:
+            self._seen.pop((bot_id, update_id), None)
 
     async def _first_time(self, bot_id: int, update_id: int) -> bool:
         """Update ids are per bot: the key names both (and the storage's key prefix)."""

@@ -312,3 +312,48 @@ async def test_rate_limited_message_waits_and_is_sent_later(
     harness.outbox.clock = lambda: utcnow() + timedelta(seconds=6)
     delivered = await harness.deliver()
     assert [c.params["chat_id"] for c in delivered] == [TOWNSHIP_CADRE]
+
+
+async def test_a_cadre_reporting_anonymously_is_not_named_in_the_history(
+    harness: BotHarness, database: Database, people: None
+) -> None:
+    async with database.sessionmaker() as session:
+        await UserRepo(session).grant(VILLAGER, Role.CADRE, "530627102")  # a cadre elsewhere
+    case = await report(harness, "我也是干部，但匿名反映")
+    [history] = await harness.send(COUNTY_CADRE, f"/case {case.number}", lang="en")
+    assert "reported (reporter)" in history.text
+    assert str(VILLAGER) not in history.text
+
+
+async def test_odd_case_numbers_get_a_polite_not_found(harness: BotHarness, people: None) -> None:
+    for odd in ("²", "99999999999999999999999", "<b>", "K7M"):
+        [reply] = await harness.send(TOWNSHIP_CADRE, f"/case {odd}", lang="en")
+        assert reply.text == "Case not found."
+    forged = CaseAction(case_id=10**30, action="accept").pack()
+    assert alerts_of(await harness.press_data(TOWNSHIP_CADRE, forged)) == ["Case not found."]
+
+
+async def test_a_user_who_blocked_the_bot_is_reached_again_after_writing_to_it(
+    harness: BotHarness, database: Database, people: None
+) -> None:
+    async with database.sessionmaker() as session:
+        (await session.get(User, VILLAGER)).blocked_at = utcnow()
+        await session.commit()
+    await harness.send(VILLAGER, "/mycases")
+    async with database.sessionmaker() as session:
+        assert (await session.get(User, VILLAGER)).blocked_at is None
+
+
+async def test_a_failing_handler_apologises_and_logs_no_content(
+    harness: BotHarness, people: None, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    phone = "13812345678"
+
+    async def broken(self):
+        raise RuntimeError(f"INSERT ... {phone} 克扣补助")  # as a database error would repeat it
+
+    monkeypatch.setattr(type(harness.dispatcher["knowledge"]), "index", broken)
+    [reply] = await harness.send(VILLAGER, f"我的电话{phone}，补助被拿走", lang="en")
+    assert "Sorry, something went wrong" in reply.text
+    assert phone not in caplog.text
+    assert "RuntimeError" in caplog.text
