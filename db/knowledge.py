@@ -15,6 +15,7 @@ from db.models import (
     KnowledgeEntryVersion,
     KnowledgeRevision,
     UnansweredQuestion,
+    User,
     utcnow,
 )
 
@@ -135,3 +136,14 @@ class KnowledgeRepo:
     async def unanswered(self, limit: int = 50) -> list[UnansweredQuestion]:
         query = select(UnansweredQuestion).order_by(UnansweredQuestion.id.desc()).limit(limit)
         return list((await self.session.scalars(query)).all())
+
+    async def unhelpful(self, limit: int = 50) -> list[tuple[AnswerFeedback, str | None]]:
+        """Recent 👎, newest first, with the region of the user who gave it."""
+        query = (
+            select(AnswerFeedback, User.region_code)
+            .outerjoin(User, User.telegram_id == AnswerFeedback.user_id)
+            .where(AnswerFeedback.helpful.is_(False))
+            .order_by(AnswerFeedback.id.desc())
+            .limit(limit)
+        )
+        return [(feedback, region) for feedback, region in (await self.session.execute(query))]

@@ -9,6 +9,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.knowledge import KnowledgeRepo
@@ -19,6 +20,8 @@ from grievances.chart import SERIES, stats_png
 from grievances.stats import TownshipStats, township_stats, townships_under
 
 STATS_DAYS = 30
+UNANSWERED_SCAN = 500
+UNANSWERED_SHOWN = 20
 
 
 def create_router() -> Router:
@@ -30,8 +33,25 @@ def create_router() -> Router:
     return router
 
 
+ROLE_NAMES = {
+    Role.VILLAGER: __("villager"),
+    Role.CADRE: __("cadre"),
+    Role.ADMIN: __("administrator"),
+}
+
+
 def _is_admin(account: User) -> bool:
     return account.role == Role.ADMIN
+
+
+async def within_area(account: User, code: str | None, regions: RegionRepo) -> bool:
+    """Whether an admin may act on this region: theirs or below it (everything, for an admin
+    without an area). ``None`` stands for "everything" and only such an admin may give it."""
+    if account.area_code is None:
+        return True
+    if code is None:
+        return False
+    return account.area_code in [region.code for region in await regions.path(code)]
 
 
 async def grant(
@@ -58,11 +78,20 @@ async def grant(
     if area is not None and await regions.get(area) is None:
         await message.answer(_("No region has the code {code}.").format(code=escape(area)))
         return
+    target = await users.get(int(parts[0]))
+    target_area_ok = (
+        target is None
+        or target.role == Role.VILLAGER
+        or await within_area(account, target.area_code, regions)
+    )
+    if not target_area_ok or not await within_area(account, area, regions):
+        await message.answer(_("You can only grant roles within your own area."))
+        return
     await users.grant(int(parts[0]), Role(parts[1]), area)
     await message.answer(
         _("User {id} is now {role} for {area}.").format(
             id=parts[0],
-            role=parts[1],
+            role=ROLE_NAMES[Role(parts[1])],
             area=escape(await regions.full_name(area)) if area else _("everything"),
         )
     )
@@ -86,6 +115,9 @@ async def link_group(
     unit = await regions.get(code) if code else None
     if unit is None or unit.level == RegionLevel.VILLAGE:
         await message.answer(_("Usage: /linkgroup TOWNSHIP_OR_COUNTY_CODE"))
+        return
+    if not await within_area(account, unit.code, regions):
+        await message.answer(_("You can only link the units of your own area."))
         return
     link = await session.get(UnitChat, unit.code) or UnitChat(region_code=unit.code)
     link.chat_id = message.chat.id
@@ -120,7 +152,7 @@ def stats_text(rows: list[TownshipStats], days: int) -> str:
             )
             + " · "
             + " ".join(
-                f"{square}{percent(getattr(row, attribute))}" for attribute, _, square in SERIES
+                f"{square}{percent(getattr(row, attribute))}" for attribute, _colour, square in SERIES
             )
         )
     lines.append(
@@ -149,14 +181,36 @@ async def show_stats(
     await message.answer(text)
 
 
-async def show_unanswered(message: Message, account: User, session: AsyncSession) -> None:
+async def show_unanswered(
+    message: Message, account: User, session: AsyncSession, regions: RegionRepo
+) -> None:
     if not _is_admin(account):
         await message.answer(_("Only administrators can do this."))
         return
-    questions = await KnowledgeRepo(session).unanswered(limit=20)
-    if not questions:
+    recent = await KnowledgeRepo(session).unanswered(limit=UNANSWERED_SCAN)
+    questions = [
+        row for row in recent
+        if account.area_code is None
+        or (row.region_code and await within_area(account, row.region_code, regions))
+    ][:UNANSWERED_SHOWN]  # fmt: skip
+    disliked = [
+        (feedback, region) for feedback, region in
+        await KnowledgeRepo(session).unhelpful(limit=UNANSWERED_SCAN)
+        if account.area_code is None
+        or (region and await within_area(account, region, regions))
+    ][:UNANSWERED_SHOWN]  # fmt: skip
+    if not questions and not disliked:
         await message.answer(_("No unanswered questions."))
         return
+    kinds = {"unsure": _("not sure"), "out_of_scope": _("not found")}
     lines = [_("Questions the bot could not answer (newest first):")]
-    lines += [f"• {escape(row.text[:100])} ({row.decision})" for row in questions]
+    lines += [
+        f"• {escape(row.text[:100])} ({kinds.get(row.decision, row.decision)})" for row in questions
+    ]
+    if disliked:
+        lines += ["", _("Answers marked 👎 (question → entry):")]
+        lines += [
+            f"• {escape((feedback.question or '—')[:100])} → {escape(feedback.entry_id)}"
+            for feedback, _region in disliked
+        ]
     await message.answer("\n".join(lines))

@@ -134,7 +134,8 @@ async def ask(
         )
         await _remember_question(state, sent.message_id, question)
         return
-    if result.decision is not Decision.EMPTY:
+    # Complaints are not "unanswered questions": their text belongs to the report, if any.
+    if result.decision not in (Decision.EMPTY, Decision.GRIEVANCE):
         await KnowledgeRepo(session).record_unanswered(
             question,
             result.decision.value,

@@ -222,3 +222,49 @@ async def test_two_people_changing_one_case_at_once_cannot_both_win(
     assert (stored.status, stored.unit_code, stored.escalations) == ("accepted", "530627101", 0)
     assert sorted(kinds) == ["accepted", "submitted"]
     assert not any("⚠️" in message.text for message in queued)
+
+
+async def test_an_area_admin_stays_within_their_area(
+    harness: BotHarness, database: Database, service: CaseService
+) -> None:
+    county_admin = 903
+    async with database.sessionmaker() as session:
+        await UserRepo(session).grant(county_admin, Role.ADMIN, "530627")  # 镇雄县
+    ok = texts_of(await harness.send(county_admin, "/grant 600 cadre 530627101", lang="en"))
+    assert "is now cadre" in ok
+    for attempt in (
+        "/grant 903 admin",  # everything, for themselves
+        "/grant 601 cadre 220100",  # 长春市
+        f"/grant {ADMIN} villager",  # demote the global admin
+    ):
+        reply = texts_of(await harness.send(county_admin, attempt, lang="en"))
+        assert "only grant roles within your own area" in reply
+    await harness.send_in(-100888, county_admin, "/linkgroup 220122101", lang="en")
+    async with database.sessionmaker() as session:
+        assert (await session.get(User, county_admin)).area_code == "530627"
+        assert (await session.get(User, ADMIN)).role == "admin"
+        assert await session.get(User, 601) is None
+        assert await session.get(UnitChat, "220122101") is None
+
+    # Unanswered questions: a Changchun villager's is not shown to the Yunnan county's admin.
+    changchun = 604
+    async with database.sessionmaker() as session:
+        (await UserRepo(session).touch(changchun)).region_code = "220122101201"
+        (await session.get(User, VILLAGER)).region_code = "530627101201"
+        await session.commit()
+    await harness.send(changchun, "长春今天冷不冷")
+    await harness.send(VILLAGER, "昭通今天热不热")
+    listed = texts_of(await harness.send(county_admin, "/unanswered", lang="en"))
+    assert "昭通今天热不热" in listed
+    assert "长春今天冷不冷" not in listed
+    both = texts_of(await harness.send(ADMIN, "/unanswered", lang="en"))
+    assert "长春今天冷不冷" in both
+
+
+async def test_answers_marked_unhelpful_are_listed_for_admins(
+    harness: BotHarness, service: CaseService
+) -> None:
+    await harness.send(VILLAGER, "小额信贷能贷多少钱")
+    await harness.press(VILLAGER, "👎")
+    listed = texts_of(await harness.send(ADMIN, "/unanswered", lang="en"))
+    assert "小额信贷能贷多少钱 → microcredit.amount" in listed
