@@ -53,6 +53,7 @@ class QueuedError:
     description: str
     retry_after: int | None = None
     chat_id: int | None = None  # only calls to this chat fail
+    migrate_to_chat_id: int | None = None
 
 
 class LocalSession(BaseSession):
@@ -103,6 +104,8 @@ class LocalSession(BaseSession):
                 }
                 if error.retry_after is not None:
                     body["parameters"] = {"retry_after": error.retry_after}
+                if error.migrate_to_chat_id is not None:
+                    body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
                 return body, error.error_code
         return {"ok": True, "result": self._result(name, params)}, 200
 

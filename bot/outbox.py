@@ -17,11 +17,11 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNetworkError,
+    TelegramMigrateToChat,
     TelegramRetryAfter,
-    TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import OutboxMessage, utcnow
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_LIMIT = 4096
 MAX_ATTEMPTS = 8
-BATCH = 20
+BATCH = 5  # small: every message of a batch must go out within the claim's lease
 
 
 def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -108,31 +108,41 @@ class OutboxWorker:
         message.attempts += 1
         message.locked_until = None
         try:
-            pieces = split_text(message.text)
-            markup = (
-                InlineKeyboardMarkup.model_validate(message.reply_markup)
-                if message.reply_markup
-                else None
-            )
-            for number, piece in enumerate(pieces, start=1):
-                await self.bot.send_message(
-                    message.chat_id,
-                    piece,
-                    reply_markup=markup if number == len(pieces) else None,
-                )
+            await self._deliver(message)
             message.sent_at = now
         except TelegramRetryAfter as error:
             message.next_attempt_at = now + timedelta(seconds=error.retry_after)
             message.attempts -= 1  # Telegram's pacing is not a failure
+        except TelegramMigrateToChat as error:
+            # The township's group became a supergroup: follow it, and send again at once.
+            await repo.move_chat(message.chat_id, error.migrate_to_chat_id)
+            message.chat_id = error.migrate_to_chat_id
+            message.attempts -= 1
         except TelegramForbiddenError:
-            log.info("outbox %d: chat blocked the bot, not retried", message.id)
-            await repo.block_user(message.chat_id, now)
+            log.info("outbox %d: the chat blocked or removed the bot, not retried", message.id)
+            await repo.block_chat(message.chat_id, now)
             message.failed_at = now
-            message.last_error = "blocked by the user"
-        except (TelegramNetworkError, TelegramServerError, TelegramBadRequest) as error:
+            message.last_error = "blocked by the user or removed from the group"
+        except Exception as error:  # a bad row must not be retried for ever, nor stop the rest
             message.last_error = type(error).__name__
-            if message.attempts >= MAX_ATTEMPTS or isinstance(error, TelegramBadRequest):
+            permanent = isinstance(error, TelegramBadRequest | ValidationError)
+            if message.attempts >= MAX_ATTEMPTS or permanent:
                 message.failed_at = now
-                log.warning("outbox %d: gave up after %d attempts", message.id, message.attempts)
+                log.warning("outbox %d: gave up (%s)", message.id, message.last_error)
             else:
                 message.next_attempt_at = now + timedelta(seconds=2**message.attempts)
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        """Send the pieces not sent yet: a retry does not repeat what already arrived."""
+        pieces = split_text(message.text)
+        markup = (
+            InlineKeyboardMarkup.model_validate(message.reply_markup)
+            if message.reply_markup
+            else None
+        )
+        for number in range(message.pieces_sent, len(pieces)):
+            last = number == len(pieces) - 1
+            await self.bot.send_message(
+                message.chat_id, pieces[number], reply_markup=markup if last else None
+            )
+            message.pieces_sent = number + 1

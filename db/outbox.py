@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OutboxMessage, User
+from db.models import OutboxMessage, UnitChat, User
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(minutes=5)
 
 
 class OutboxRepo:
@@ -47,13 +47,27 @@ class OutboxRepo:
         query = select(OutboxMessage).where(OutboxMessage.id.in_(taken)).order_by(OutboxMessage.id)
         return list((await self.session.scalars(query)).all())
 
-    async def block_user(self, chat_id: int, now: datetime) -> None:
-        """Telegram said 403: stop every pending message to that chat, remember the block."""
+    async def block_chat(self, chat_id: int, now: datetime) -> None:
+        """Telegram said 403: stop every pending message to that chat. A user is marked blocked
+        until they write again; a group that removed the bot is unlinked, so that its unit's
+        cases go to its cadres (or the level above) instead of nowhere."""
         await self.session.execute(
             update(User).where(User.telegram_id == chat_id).values(blocked_at=now)
         )
+        await self.session.execute(delete(UnitChat).where(UnitChat.chat_id == chat_id))
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.chat_id == chat_id, OutboxMessage.sent_at.is_(None))
             .values(failed_at=now, last_error="blocked by the user")
+        )
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group was upgraded to a supergroup and has a new id: everything follows it."""
+        await self.session.execute(
+            update(UnitChat).where(UnitChat.chat_id == old_chat_id).values(chat_id=new_chat_id)
+        )
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == old_chat_id, OutboxMessage.sent_at.is_(None))
+            .values(chat_id=new_chat_id)
         )

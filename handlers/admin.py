@@ -151,9 +151,7 @@ def stats_text(rows: list[TownshipStats], days: int) -> str:
                 cases=row.cases, overdue=row.overdue_now
             )
             + " · "
-            + " ".join(
-                f"{square}{percent(getattr(row, attribute))}" for attribute, _colour, square in SERIES
-            )
+            + " ".join(f"{square}{percent(getattr(row, name))}" for name, _colour, square in SERIES)
         )
     lines.append(
         _("🟦 accepted in time (响应率) 🟧 resolved (解决率) 🟩 resolved in time (按期办结率) "

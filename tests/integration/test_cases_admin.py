@@ -268,3 +268,53 @@ async def test_answers_marked_unhelpful_are_listed_for_admins(
     await harness.press(VILLAGER, "👎")
     listed = texts_of(await harness.send(ADMIN, "/unanswered", lang="en"))
     assert "小额信贷能贷多少钱 → microcredit.amount" in listed
+
+
+async def test_outbox_follows_a_group_upgraded_to_a_supergroup(
+    service: CaseService, database: Database, harness: BotHarness
+) -> None:
+    async with database.sessionmaker() as session:
+        session.add(UnitChat(region_code="530627101", chat_id=-100, linked_by=ADMIN))
+        await session.commit()
+    await submit(service)
+    harness.session.fail_next(
+        "sendMessage", 400, "Bad Request: group chat was upgraded to a supergroup chat",
+        migrate_to_chat_id=-100999, chat_id=-100,
+    )  # fmt: skip
+    delivered = [c for c in await harness.deliver() if c.result]
+    assert [c.params["chat_id"] for c in delivered] == [-100999]
+    async with database.sessionmaker() as session:
+        assert (await session.get(UnitChat, "530627101")).chat_id == -100999
+
+
+async def test_a_group_that_removed_the_bot_is_unlinked_and_cadres_get_cases(
+    service: CaseService, database: Database, harness: BotHarness
+) -> None:
+    async with database.sessionmaker() as session:
+        session.add(UnitChat(region_code="530627101", chat_id=-200, linked_by=ADMIN))
+        await session.commit()
+    await submit(service)
+    harness.session.fail_next(
+        "sendMessage", 403, "Forbidden: bot was kicked from the group chat", chat_id=-200
+    )
+    await harness.deliver()
+    async with database.sessionmaker() as session:
+        assert await session.get(UnitChat, "530627101") is None
+    await submit(service)
+    assert [c.params["chat_id"] for c in await harness.deliver()] == [CADRE]
+
+
+async def test_an_unexpected_error_is_retried_then_given_up(
+    service: CaseService, database: Database, harness: BotHarness
+) -> None:
+    await submit(service)
+    for _ in range(8):
+        harness.session.fail_next("sendMessage", 404, "Not Found")
+    clock = utcnow()
+    for attempt in range(8):
+        harness.outbox.clock = lambda attempt=attempt: clock + timedelta(seconds=2**9 * attempt)
+        await harness.deliver()
+    async with database.sessionmaker() as session:
+        [row] = (await session.scalars(select(OutboxMessage))).all()
+    assert (row.attempts, row.last_error, row.sent_at) == (8, "TelegramNotFound", None)
+    assert row.failed_at is not None

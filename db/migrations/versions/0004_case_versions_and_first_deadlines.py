@@ -1,4 +1,4 @@
-"""case versions and first deadlines
+"""case versions and first deadlines; outbox pieces sent
 
 Revision ID: 0004
 Revises: 0003
@@ -29,11 +29,17 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             "uq_cases_reporter_update", ["reporter_id", "source_update_id"]
         )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("pieces_sent", sa.Integer(), nullable=False, server_default="0")
+        )
     # Existing cases: their current deadlines are the best record of the first ones.
     op.execute("UPDATE cases SET first_accept_due = accept_due, first_resolve_due = resolve_due")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("pieces_sent")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_constraint("uq_cases_reporter_update", type_="unique")
         batch_op.create_unique_constraint(
