@@ -120,9 +120,11 @@ class LocalSession(BaseSession):
                 "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
                 "from": BOT_USER,
             }
-            for key in ("text", "caption", "reply_markup"):
+            for key in ("text", "caption"):
                 if key in params:
                     message[key] = params[key]
+            if "inline_keyboard" in (params.get("reply_markup") or {}):
+                message["reply_markup"] = params["reply_markup"]  # Telegram echoes only these
             self._messages[(chat_id, message["message_id"])] = message
             return message
         if name in _EDIT_METHODS and "chat_id" in params:

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import OPEN_STATUSES, Case, CaseStatus
+from db.models import OPEN_STATUSES, Case, CaseStatus, UnitChat
 
 MAX_ID = 2**31 - 1
 
@@ -106,3 +106,8 @@ class CaseRepo:
             Case.status == CaseStatus.RESOLVED, Case.resolved_at < resolved_before
         )
         return list((await self.session.scalars(query)).all())
+
+    async def unit_chats(self, unit_codes: list[str]) -> set[int]:
+        """The group chats linked to these units."""
+        query = select(UnitChat.chat_id).where(UnitChat.region_code.in_(unit_codes))
+        return set((await self.session.scalars(query)).all())

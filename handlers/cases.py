@@ -3,6 +3,7 @@ resolve, transfer. A case outside the cadre's area is "not found", whatever the 
 
 from __future__ import annotations
 
+import time
 from contextlib import suppress
 from html import escape
 
@@ -11,7 +12,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Chat, ForceReply, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -32,6 +33,7 @@ from handlers.notices import OUTCOMES, cadre_buttons, case_card, category_name, 
 PAGE_SIZE = 5
 MAX_PAGE = 10_000
 MAX_NOTE = 2000
+NOTE_WAIT_SECONDS = 30 * 60
 EVENT_ICONS = {
     "submitted": "📝",
     "accepted": "✅",
@@ -173,6 +175,9 @@ async def show_case(
     if case is None:
         await message.answer(_("Case not found."))
         return
+    if not await _may_show_here(case, message.chat, session):
+        await message.answer(not_here())
+        return
     await message.answer(
         await _timeline(case, regions, i18n.current_locale), reply_markup=cadre_buttons(case)
     )
@@ -206,6 +211,11 @@ async def case_action(
         return
     message = query.message if isinstance(query.message, Message) else None
     action = callback_data.action
+    if action in ("show", "media") and (
+        message is None or not await _may_show_here(case, message.chat, session)
+    ):
+        await query.answer(not_here(), show_alert=True)
+        return
     try:
         if action == "show" and message:
             await message.answer(
@@ -235,7 +245,7 @@ async def case_action(
         elif action == "transfer" and message:
             _require_open(case)
             await message.answer(**await _transfer_choices(case, regions))
-        elif action in ("reply", "info", "up") or action.startswith("to-"):
+        elif message and (action in ("reply", "info", "up") or action.startswith("to-")):
             await _ask_note(case, action, state, message, regions)
         else:
             await query.answer(_("That choice is no longer available."), show_alert=True)
@@ -282,21 +292,51 @@ async def _transfer_choices(case: Case, regions: RegionRepo) -> dict:
 
 
 async def _ask_note(
-    case: Case, action: str, state: FSMContext, message: Message | None, regions: RegionRepo
+    case: Case, action: str, state: FSMContext, message: Message, regions: RegionRepo
 ) -> None:
     _require_open(case)
-    if action.startswith("to-") and await regions.get(action[3:]) is None:
-        raise CaseError("no such unit")
-    await state.set_state(CadreInput.note)
-    await state.update_data(case_id=case.id, action=action)
+    if action.startswith("to-") and not await _may_transfer_to(case, action[3:], regions):
+        raise CaseError("not a unit this case may be passed to")
+    await _await_note(state, case.id, action)
     prompts = {
         "reply": _("Type your reply to the reporter of case {number}. /cancel stops."),
         "info": _("Type your question to the reporter of case {number}. /cancel stops."),
         "up": _("Why does case {number} go to the level above? Type the reason."),
     }
     prompt = prompts.get(action, _("Why does case {number} go there? Type the reason."))
-    if message:
-        await message.answer(prompt.format(number=case.number))
+    # A reply to the bot's message reaches it even in a group where it does not read all text.
+    await message.answer(prompt.format(number=case.number), reply_markup=ForceReply(selective=True))
+
+
+async def _await_note(state: FSMContext, case_id: int, action: str) -> None:
+    """The cadre's next text is the note of this action, if it comes within the wait."""
+    await state.set_state(CadreInput.note)
+    await state.update_data(case_id=case_id, action=action, asked_at=time.time())
+
+
+async def _may_transfer_to(case: Case, code: str, regions: RegionRepo) -> bool:
+    """Only to the units offered: the other units under the same parent (up has its button)."""
+    unit, target = await regions.get(case.unit_code), await regions.get(code)
+    return (
+        unit is not None
+        and target is not None
+        and target.code != unit.code
+        and target.parent_code == unit.parent_code
+        and target.level != RegionLevel.VILLAGE
+    )
+
+
+def not_here() -> str:
+    return _("Open cases in a private chat with me, or in the unit's own group.")
+
+
+async def _may_show_here(case: Case, chat: Chat, session: AsyncSession) -> bool:
+    """A case's details go to a private chat, or to the linked group of a unit that handles it
+    (its own or one above it), never to whatever group a cadre happens to type in."""
+    if chat.type == "private":
+        return True
+    codes = [code for code in case.unit_path.split("/") if code]
+    return chat.id in await CaseRepo(session).unit_chats(codes)
 
 
 async def choose_outcome(
@@ -311,8 +351,10 @@ async def choose_outcome(
     if case is None or callback_data.outcome not in set(Outcome):
         await query.answer(_("Case not found."), show_alert=True)
         return
-    await state.set_state(CadreInput.note)
-    await state.update_data(case_id=case.id, action=f"resolve:{callback_data.outcome}")
+    if case.status in ("resolved", "closed"):
+        await query.answer(_("This case cannot do that now."), show_alert=True)
+        return
+    await _await_note(state, case.id, f"resolve:{callback_data.outcome}")
     prompt = (
         _("Who is responsible instead? Type it for the reporter.")
         if callback_data.outcome == Outcome.NOT_OURS
@@ -320,7 +362,7 @@ async def choose_outcome(
     )
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(prompt)
+        await query.message.answer(prompt, reply_markup=ForceReply(selective=True))
 
 
 async def cadre_note(
@@ -333,9 +375,18 @@ async def cadre_note(
     settings: Settings,
 ) -> None:
     data = await state.get_data()
-    note = (message.text or "").strip()[:MAX_NOTE]
-    case = await _case_in_area(account, regions, session, data.get("case_id", 0))
+    note = (message.text or "").strip()
+    if len(note) > MAX_NOTE:
+        await message.answer(
+            _("That is too long: please keep it under {limit} characters.").format(limit=MAX_NOTE)
+        )
+        return
     await state.clear()
+    if time.time() - data.get("asked_at", 0) > NOTE_WAIT_SECONDS:
+        # A text typed long after pressing the button is not meant for the reporter.
+        await message.answer(_("That step has expired. Press the case's button again."))
+        return
+    case = await _case_in_area(account, regions, session, data.get("case_id", 0))
     if case is None:
         await message.answer(_("Case not found."))
         return

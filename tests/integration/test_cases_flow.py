@@ -357,3 +357,37 @@ async def test_a_failing_handler_apologises_and_logs_no_content(
     assert "Sorry, something went wrong" in reply.text
     assert phone not in caplog.text
     assert "RuntimeError" in caplog.text
+
+
+async def test_cadre_steps_refuse_what_they_should_not_do(
+    harness: BotHarness, database: Database, people: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = await report(harness, "测试办理步骤")
+    await harness.deliver()
+    # A transfer to a unit that was not offered (another county's township) is refused.
+    forged = CaseAction(case_id=case.id, action="to-220122101").pack()
+    assert alerts_of(await harness.press_data(TOWNSHIP_CADRE, forged, lang="en")) == [
+        "This case cannot do that now."
+    ]
+    # An over-long note is refused and the step stays open.
+    await harness.press_data(TOWNSHIP_CADRE, CaseAction(case_id=case.id, action="reply").pack())
+    too_long = texts_of(await harness.send(TOWNSHIP_CADRE, "长" * 2001, lang="en"))
+    assert "too long" in too_long
+    # A text typed long after the button is not relayed to the reporter.
+    import handlers.cases
+
+    monkeypatch.setattr(handlers.cases, "NOTE_WAIT_SECONDS", -1)
+    late = texts_of(await harness.send(TOWNSHIP_CADRE, "这句话是写给别人的", lang="en"))
+    assert "expired" in late
+    assert "这句话是写给别人的" not in texts_of(await harness.deliver())
+
+
+async def test_case_details_are_not_shown_in_an_unrelated_group(
+    harness: BotHarness, people: None
+) -> None:
+    case = await report(harness, "不该出现在村群里")
+    reply = texts_of(await harness.send_in(-100999, TOWNSHIP_CADRE, f"/case {case.number}"))
+    assert "不该出现在村群里" not in reply
+    assert "私聊" in reply or "private" in reply
+    private = texts_of(await harness.send(TOWNSHIP_CADRE, f"/case {case.number}"))
+    assert "不该出现在村群里" in private
