@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import OPEN_STATUSES, Case, CaseStatus, UnitChat
+from db.models import OPEN_STATUSES, WAITING_STATUSES, Case, CaseStatus, UnitChat
 
 MAX_ID = 2**31 - 1
 
@@ -78,10 +78,9 @@ class CaseRepo:
     async def needing_reminder(
         self, accept_before: datetime, resolve_before: datetime
     ) -> list[Case]:
-        waiting = (CaseStatus.SUBMITTED, CaseStatus.REOPENED)
         query = select(Case).where(
             or_(
-                (Case.status.in_(waiting))
+                (Case.status.in_(WAITING_STATUSES))
                 & (Case.accept_due <= accept_before)
                 & ~Case.accept_reminded,
                 (Case.status.in_(OPEN_STATUSES))
@@ -92,10 +91,9 @@ class CaseRepo:
         return list((await self.session.scalars(query)).all())
 
     async def overdue(self, now: datetime) -> list[Case]:
-        waiting = (CaseStatus.SUBMITTED, CaseStatus.REOPENED)
         query = select(Case).where(
             or_(
-                Case.status.in_(waiting) & (Case.accept_due < now),
+                Case.status.in_(WAITING_STATUSES) & (Case.accept_due < now),
                 Case.status.in_(OPEN_STATUSES) & (Case.resolve_due < now),
             )
         )

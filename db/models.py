@@ -199,6 +199,8 @@ class CaseStatus(StrEnum):
     REOPENED = "reopened"
 
 
+# Open and not yet accepted: the accept deadline runs.
+WAITING_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.REOPENED)
 OPEN_STATUSES = (
     CaseStatus.SUBMITTED,
     CaseStatus.ACCEPTED,
@@ -218,6 +220,9 @@ class Case(Base):
     reporter_locale: Mapped[str] = mapped_column(String(8))  # notifications speak it
     anonymous: Mapped[bool] = mapped_column(default=True)
     category: Mapped[str] = mapped_column(String(40))
+    # For complaints about cadres: whose (village, township, county). Such a case goes to the
+    # cadres of the unit above them privately, never to a group the accused may be in.
+    about: Mapped[str | None] = mapped_column(String(16))
     place_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     # The township the place belongs to: statistics are kept per township.
     township_code: Mapped[str | None] = mapped_column(String(32), index=True)

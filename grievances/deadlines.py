@@ -9,12 +9,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.cases import CaseRepo
-from db.models import Case, CaseStatus
+from db.models import WAITING_STATUSES, Case
 from grievances.catalog import rating_window, reminder_lead
 from grievances.service import CaseError, CaseService, Renderer
 
 log = logging.getLogger(__name__)
-WAITING = (CaseStatus.SUBMITTED, CaseStatus.REOPENED)
 
 
 @dataclass
@@ -25,12 +24,12 @@ class DeadlineReport:
 
 
 def _which_reminder(case: Case, accept_horizon: datetime) -> str:
-    waiting = case.status in WAITING and not case.accept_reminded
+    waiting = case.status in WAITING_STATUSES and not case.accept_reminded
     return "accept" if waiting and case.accept_due <= accept_horizon else "resolve"
 
 
 def missed_deadline(case: Case, now: datetime) -> str:
-    return "accept" if case.status in WAITING and case.accept_due < now else "resolve"
+    return "accept" if case.status in WAITING_STATUSES and case.accept_due < now else "resolve"
 
 
 async def check_deadlines(

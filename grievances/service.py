@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db.models import (
     OPEN_STATUSES,
+    WAITING_STATUSES,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -169,6 +170,7 @@ class CaseService:
             reporter_locale=report.locale,
             anonymous=report.anonymous,
             category=report.category,
+            about=report.about.value if report.about else None,
             place_code=report.place_code,
             township_code=township.code if township else None,
             unit_code=unit.code,
@@ -244,9 +246,7 @@ class CaseService:
 
     @_one_writer
     async def accept(self, case: Case, actor: Actor) -> None:
-        self._require(
-            case.status in (CaseStatus.SUBMITTED, CaseStatus.REOPENED), "already accepted"
-        )
+        self._require(case.status in WAITING_STATUSES, "already accepted")
         case.status = CaseStatus.ACCEPTED
         case.assignee_id = actor.user_id
         case.accepted_at = case.accepted_at or self.clock()
@@ -436,7 +436,7 @@ class CaseService:
         if "attachments" in inspect(case).unloaded:  # the card says what the reporter attached
             await self.session.refresh(case, attribute_names=["attachments"])
         place, unit = await self._names(case)
-        recipients = await self.unit_recipients(case.unit_code)
+        recipients = await self.unit_recipients(case.unit_code, groups=case.about is None)
         if not recipients:
             log.warning("case %s: nobody to notify at %s or above", case.number, case.unit_code)
         for chat_id, locale in recipients:
@@ -453,11 +453,12 @@ class CaseService:
             )
         )
 
-    async def unit_recipients(self, unit_code: str) -> list[tuple[int, str]]:
-        """The unit's group chat, else its cadres; a unit with neither passes it up."""
+    async def unit_recipients(self, unit_code: str, groups: bool = True) -> list[tuple[int, str]]:
+        """The unit's group chat (unless ``groups`` is False), else its cadres; a unit with
+        neither passes it up."""
         code: str | None = unit_code
         while code is not None:
-            chat = await self.session.get(UnitChat, code)
+            chat = await self.session.get(UnitChat, code) if groups else None
             if chat is not None:
                 return [(chat.chat_id, self.default_locale)]
             cadres = (

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OPEN_STATUSES, Case, CaseStatus, Region, RegionLevel
+from db.models import OPEN_STATUSES, WAITING_STATUSES, Case, Region, RegionLevel
 
 SATISFIED = ("satisfied", "basically")
 FIXED = ("fixed", "partly_fixed")
@@ -75,7 +75,7 @@ async def township_stats(
     resolved = Case.resolved_at.is_not(None)
     first_accept = func.coalesce(Case.first_accept_due, Case.accept_due)
     first_resolve = func.coalesce(Case.first_resolve_due, Case.resolve_due)
-    waiting = Case.status.in_((CaseStatus.SUBMITTED, CaseStatus.REOPENED))
+    waiting = Case.status.in_(WAITING_STATUSES)
     query = (
         select(
             Case.township_code,

@@ -73,7 +73,9 @@ def render_answer(entry: Entry, locale: str) -> str:
         parts.append(_("From the Chinese policy documents (answer in Chinese):"))
     parts.append(escape(localized(entry.answer, locale)))
     if entry.is_regional:
-        parts.append(_("Applies in: {region}").format(region=localized(entry.region, locale)))
+        parts.append(
+            _("Applies in: {region}").format(region=escape(localized(entry.region, locale)))
+        )
     source = localized(entry.source_line(), locale)
     if entry.effective:
         source += f" ({entry.effective})"

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from db.cases import CaseRepo
-from db.models import Case, CaseEvent, RegionLevel, User, utcnow
+from db.models import WAITING_STATUSES, Case, CaseEvent, RegionLevel, User, utcnow
 from db.regions import RegionRepo
 from grievances.numbers import normalize_number
 from grievances.service import Actor, CaseError, CaseService, Outcome, Renderer
@@ -137,7 +137,7 @@ async def _cases_page(
     lines = [_("Open cases: {total}").format(total=total)]
     keyboard = InlineKeyboardBuilder()
     for case in cases:
-        waiting = case.status in ("submitted", "reopened")
+        waiting = case.status in WAITING_STATUSES
         due = case.accept_due if waiting else case.resolve_due
         label = _("accept by {due}") if waiting else _("resolve by {due}")
         late = " ❗" + _("overdue") if due < now else ""

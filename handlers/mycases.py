@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from db.cases import CaseRepo
-from db.models import OPEN_STATUSES, CaseStatus, User
+from db.models import OPEN_STATUSES, WAITING_STATUSES, CaseStatus, User
 from grievances.service import CaseError, CaseService, Rating, Renderer
 from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import CaseAddInfo, CaseRate
@@ -51,7 +51,7 @@ async def my_cases(message: Message, account: User, session: AsyncSession, i18n:
         status = STATUSES.get(case.status, case.status)
         line = f"• <b>{case.number}</b> {escape(category_name(case.category, i18n.current_locale))}"
         line += f" — {status}"
-        if case.status in (CaseStatus.SUBMITTED, CaseStatus.REOPENED):
+        if case.status in WAITING_STATUSES:
             line += " · " + _("to be accepted by {due}").format(due=local_time(case.accept_due))
         elif case.status in OPEN_STATUSES:
             line += " · " + _("to be resolved by {due}").format(due=local_time(case.resolve_due))
@@ -95,6 +95,12 @@ async def add_information(
     render: Renderer,
     settings: Settings,
 ) -> None:
+    text = (message.text or "").strip()
+    if len(text) > MAX_INFO:
+        await message.answer(
+            _("That is too long: please keep it under {limit} characters.").format(limit=MAX_INFO)
+        )
+        return
     case_id = (await state.get_data()).get("case_id", 0)
     await state.clear()
     case = await CaseRepo(session).of_reporter(account.telegram_id, case_id)
@@ -102,7 +108,7 @@ async def add_information(
         if case is None:
             raise CaseError("not found")
         await CaseService(session, render, settings.default_locale).add_information(
-            case, account, (message.text or "").strip()[:MAX_INFO]
+            case, account, text
         )
     except CaseError:
         await message.answer(_("This case cannot take more information now."))

@@ -391,3 +391,21 @@ async def test_case_details_are_not_shown_in_an_unrelated_group(
     assert "私聊" in reply or "private" in reply
     private = texts_of(await harness.send(TOWNSHIP_CADRE, f"/case {case.number}"))
     assert "不该出现在村群里" in private
+
+
+async def test_a_complaint_about_village_cadres_goes_privately_to_township_cadres(
+    harness: BotHarness, database: Database, people: None
+) -> None:
+    async with database.sessionmaker() as session:
+        session.add(UnitChat(region_code="530627101", chat_id=GROUP, linked_by=1))
+        await session.commit()
+    await harness.send(VILLAGER, "/report", lang="en")
+    await harness.press_prefix(VILLAGER, "rc:cadre_conduct")
+    await harness.press_prefix(VILLAGER, "ra:village")
+    await harness.press_prefix(VILLAGER, "rs:place_ok")
+    await harness.send(VILLAGER, "村主任优亲厚友")
+    await harness.press_prefix(VILLAGER, "rs:done")
+    await harness.press_prefix(VILLAGER, "rs:anonymous")
+    await harness.press_prefix(VILLAGER, "rs:submit")
+    delivered = await harness.deliver()
+    assert [call.params["chat_id"] for call in delivered] == [TOWNSHIP_CADRE]  # not the group

@@ -25,6 +25,7 @@ def upgrade() -> None:
             sa.Column("first_resolve_due", sa.DateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+        batch_op.add_column(sa.Column("about", sa.String(length=16), nullable=True))
         batch_op.drop_constraint(batch_op.f("uq_cases_source_update_id"), type_="unique")
         batch_op.create_unique_constraint(
             "uq_cases_reporter_update", ["reporter_id", "source_update_id"]
@@ -45,6 +46,7 @@ def downgrade() -> None:
         batch_op.create_unique_constraint(
             batch_op.f("uq_cases_source_update_id"), ["source_update_id"]
         )
+        batch_op.drop_column("about")
         batch_op.drop_column("version")
         batch_op.drop_column("first_resolve_due")
         batch_op.drop_column("first_accept_due")
