@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import UTC, datetime
 
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
@@ -14,7 +15,9 @@ class UpdateFactory:
     """Numbers updates and messages the way Telegram does, one factory per conversation run."""
 
     def __init__(self) -> None:
-        self._update_ids = itertools.count(1)
+        # Counting on from the clock: a new console session never reuses an earlier session's
+        # update ids, which the database remembers (a confirmed report keeps its update id).
+        self._update_ids = itertools.count(int(time.time() * 10) % 2**31)
         self._message_ids = itertools.count(1_000_000)
 
     @staticmethod

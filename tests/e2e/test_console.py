@@ -39,3 +39,19 @@ def test_region_import_command_reports_bad_rows(cli_env: dict[str, str], tmp_pat
     assert result.returncode == 1
     assert "nothing imported" in result.stderr
     assert f"{bad}:2: name is missing" in result.stderr
+
+
+def test_two_console_sessions_make_two_reports(cli_env: dict[str, str]) -> None:
+    huhuqing("db", "upgrade", env=cli_env)
+    huhuqing("demo", env=cli_env)
+    # /start, village; /report, 饮水, yes (my village), text, done, anonymous, submit
+    script = "/start\n红星村\n/report\n4\n1\n{text}\n1\n1\n1\n/mycases\n"
+    numbers = []
+    for text in ("第一次反映", "第二次反映"):
+        chat = huhuqing("chat", env=cli_env, stdin=script.format(text=text))
+        assert chat.returncode == 0, chat.stderr
+        line = next(line for line in chat.stdout.splitlines() if "诉求编号" in line)
+        numbers.append(line.split("诉求编号是")[1].strip(" 。"))
+    assert numbers[0] != numbers[1]
+    listed = huhuqing("chat", env=cli_env, stdin="/mycases\n").stdout
+    assert all(number in listed for number in numbers)
