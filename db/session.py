@@ -41,6 +41,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # LIKE 'prefix%' may then use an index: a cadre's area filter is such a prefix.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
 
 
