@@ -266,7 +266,8 @@ class CaseService:
     async def request_information(self, case: Case, actor: Actor, question: str) -> None:
         self._require_open(case)
         case.status = CaseStatus.INFO_REQUESTED
-        case.accepted_at = case.accepted_at or self.clock()
+        case.accepted_at = case.accepted_at or self.clock()  # asking back is a response
+        case.assignee_id = case.assignee_id or actor.user_id
         self._event(case, "info_requested", actor, question)
         await self._notify_reporter(case, Notify.INFO_REQUESTED, note=question)
         await self.session.commit()

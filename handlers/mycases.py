@@ -135,6 +135,6 @@ async def rate_case(
             case, account, Rating(callback_data.rating)
         )
     except CaseError:
-        await query.answer(_("This case has been rated already."), show_alert=True)
+        await query.answer(_("This case is not waiting for a rating now."), show_alert=True)
         return
     await query.answer(_("Thank you for your rating."))
