@@ -62,4 +62,3 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(migrated_sqlite: str)
     await engine.dispose()
     assert mode == "wal"
     assert timeout >= 1000
-

@@ -56,6 +56,14 @@ async def begin(harness: BotHarness) -> None:
     await harness.press_prefix(VILLAGER, "rs:place_ok")
 
 
+async def finish(harness: BotHarness, text: str, identity: str = "anonymous") -> list:
+    """Describe, press Done, choose the identity, submit: the calls of the submission."""
+    await harness.send(VILLAGER, text)
+    await harness.press_prefix(VILLAGER, "rs:done")
+    await harness.press_prefix(VILLAGER, f"rs:{identity}")
+    return await harness.press_prefix(VILLAGER, "rs:submit")
+
+
 async def test_photos_and_a_location_are_kept_with_the_case(
     harness: BotHarness, database: Database, people: None
 ) -> None:
@@ -139,10 +147,7 @@ async def test_another_place_can_be_typed(
     assert "Did you mean" in guess.text
     assert "Describe the problem" not in guess.text
     assert "Describe the problem" in texts_of(await harness.send(VILLAGER, "沙坝村"))
-    await harness.send(VILLAGER, "水管爆了")
-    await harness.press_prefix(VILLAGER, "rs:done")
-    await harness.press_prefix(VILLAGER, "rs:anonymous")
-    await harness.press_prefix(VILLAGER, "rs:submit")
+    await finish(harness, "水管爆了")
     async with database.sessionmaker() as session:
         case = await session.scalar(select(Case))
     assert (case.place_code, case.unit_code) == ("530627102202", "530627102")  # 塘房镇
@@ -152,10 +157,7 @@ async def test_up_one_level_and_resolve_reminder(
     harness: BotHarness, database: Database, people: None
 ) -> None:
     await begin(harness)
-    await harness.send(VILLAGER, "危房没人来鉴定")
-    await harness.press_prefix(VILLAGER, "rs:done")
-    await harness.press_prefix(VILLAGER, "rs:anonymous")
-    await harness.press_prefix(VILLAGER, "rs:submit")
+    await finish(harness, "危房没人来鉴定")
     async with database.sessionmaker() as session:
         case = await session.scalar(select(Case))
     await harness.press_data(CADRE, CaseAction(case_id=case.id, action="accept").pack())
@@ -177,10 +179,7 @@ async def test_cases_list_pages_through_the_area(
 ) -> None:
     for number in range(7):
         await begin(harness)
-        await harness.send(VILLAGER, f"第{number}件事")
-        await harness.press_prefix(VILLAGER, "rs:done")
-        await harness.press_prefix(VILLAGER, "rs:anonymous")
-        await harness.press_prefix(VILLAGER, "rs:submit")
+        await finish(harness, f"第{number}件事")
     [first] = await harness.send(CADRE, "/cases", lang="en")
     assert "Open cases: 7" in first.text
     assert first.text.count("•") == 5
@@ -193,10 +192,7 @@ async def test_a_resolved_case_nobody_rates_closes_after_a_week(
     harness: BotHarness, database: Database, people: None
 ) -> None:
     await begin(harness)
-    await harness.send(VILLAGER, "墙倒了")
-    await harness.press_prefix(VILLAGER, "rs:done")
-    await harness.press_prefix(VILLAGER, "rs:anonymous")
-    await harness.press_prefix(VILLAGER, "rs:submit")
+    await finish(harness, "墙倒了")
     async with database.sessionmaker() as session:
         case = await session.scalar(select(Case))
     await harness.press_data(CADRE, CaseOutcome(case_id=case.id, outcome="fixed").pack())
