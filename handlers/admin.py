@@ -60,7 +60,6 @@ async def grant(
     account: User,
     users: UserRepo,
     regions: RegionRepo,
-    session: AsyncSession,
 ) -> None:
     """/grant TELEGRAM_ID cadre|admin|villager [REGION_CODE]"""
     if not _is_admin(account):
@@ -68,7 +67,11 @@ async def grant(
         return
     parts = (command.args or "").split()
     roles = {role.value for role in Role}
-    if len(parts) not in (2, 3) or not parts[0].isdigit() or parts[1] not in roles:
+    if (
+        len(parts) not in (2, 3)
+        or not (parts[0].isascii() and parts[0].isdecimal())
+        or parts[1] not in roles
+    ):
         await message.answer(_("Usage: /grant TELEGRAM_ID cadre|admin|villager REGION_CODE"))
         return
     area = parts[2] if len(parts) == 3 else None

@@ -318,3 +318,10 @@ async def test_an_unexpected_error_is_retried_then_given_up(
         [row] = (await session.scalars(select(OutboxMessage))).all()
     assert (row.attempts, row.last_error, row.sent_at) == (8, "TelegramNotFound", None)
     assert row.failed_at is not None
+
+
+async def test_grant_with_an_odd_id_gets_the_usage(
+    harness: BotHarness, service: CaseService
+) -> None:
+    reply = texts_of(await harness.send(ADMIN, "/grant ² cadre 530627101", lang="en"))
+    assert "Usage: /grant" in reply
