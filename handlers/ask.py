@@ -20,6 +20,7 @@ from db.models import User
 from db.regions import RegionRepo, region_names
 from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import AnswerFeedback, AnswerMore, AnswerShow, TopicPick
+from handlers.places import VillageChoice, region_picker
 from handlers.report import report_button
 from knowledge.entries import TOPICS, Entry
 from knowledge.normalize import to_traditional
@@ -46,6 +47,7 @@ TOPIC_NAMES = {
     "relocation": __("Relocated households"),
     "assistance": __("Help and contacts"),
     "supervision": __("Openness and complaints"),
+    "glossary": __("What the words mean"),
 }
 
 
@@ -77,9 +79,10 @@ def render_answer(entry: Entry, locale: str) -> str:
             _("Applies in: {region}").format(region=escape(localized(entry.region, locale)))
         )
     source = localized(entry.source_line(), locale)
-    if entry.effective:
-        source += f" ({entry.effective})"
-    parts.append("📄 " + _("Source: {source}").format(source=escape(source)))
+    parts.append(
+        "📄 "
+        + _("Source: {source}, issued {date}").format(source=escape(source), date=entry.effective)
+    )
     return "\n\n".join(parts)
 
 
@@ -125,11 +128,32 @@ async def ask(
     settings: Settings,
 ) -> None:
     question = (message.text or "")[:MAX_QUESTION]
+    await answer_question(
+        message, question, state, account, session, regions, knowledge, i18n, settings
+    )
+
+
+async def answer_question(
+    message: Message,
+    question: str,
+    state: FSMContext,
+    account: User,
+    session: AsyncSession,
+    regions: RegionRepo,
+    knowledge: KnowledgeBase,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    """Answer ``question`` under ``message``: the user's question, or the bot's own message when
+    a question asked before the village was known is answered after it."""
     index = await knowledge.index()
     result = index.search(question, await region_names(regions, account.region_code))
     locale = i18n.current_locale
     if result.decision is Decision.ANSWER and result.best:
         entry = result.best.entry
+        if needs_village_first(account, entry, index.regions_named_in(question)):
+            await ask_village_first(message, state, regions, question)
+            return
         sent = await message.reply(
             render_answer(entry, locale),
             reply_markup=answer_keyboard(entry, knowledge.version_of(entry.id)),
@@ -145,11 +169,49 @@ async def ask(
             account.region_code,
             locale,
         )
+    if result.decision is Decision.OTHER_REGION and result.best:
+        entry = result.best.entry
+        sent = await message.reply(
+            render_other_region(entry, locale),
+            reply_markup=answer_keyboard(entry, knowledge.version_of(entry.id)),
+        )
+        await _remember_question(state, sent.message_id, question)
+        return
     text, markup = _not_answered(result, locale, settings.hotline)
     if result.decision is Decision.GRIEVANCE:
         # The complaint becomes the description if the user goes on to report it.
         await state.update_data(report_prefill=question)
     await message.reply(text, reply_markup=markup)
+
+
+def needs_village_first(account: User, entry: Entry, named_regions: list[str]) -> bool:
+    """A regional rule is told only once the user's region is known (or the question names it)."""
+    return entry.is_regional and not account.region_code and not named_regions
+
+
+async def ask_village_first(
+    message: Message, state: FSMContext, regions: RegionRepo, question: str
+) -> None:
+    """Keep the question, ask for the village, and answer once it is chosen (handlers/start)."""
+    await state.set_state(VillageChoice.choosing)
+    await state.update_data(pending_question=question)
+    text, markup = await region_picker(regions, None, 0)
+    await message.reply(
+        _(
+            "The rules on this differ from place to place. Tell me your village first, and I "
+            "will answer for your area. Choose below, or type the name of your village."
+        )
+    )
+    await message.answer(text, reply_markup=markup)
+
+
+def render_other_region(entry: Entry, locale: str) -> str:
+    notice = _(
+        "The documents I have for your area say nothing about this. I only know the rule of "
+        "{region} ({date}), which may not apply to you: please check with your township or "
+        "your helper cadre."
+    ).format(region=escape(localized(entry.region, locale)), date=entry.effective)
+    return notice + "\n\n" + render_answer(entry, locale)
 
 
 def _not_answered(

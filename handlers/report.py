@@ -24,7 +24,7 @@ from grievances.service import CaseService, Renderer, Report
 from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import ReportAbout, ReportCategory, ReportPlace, ReportStep
 from handlers.notices import category_name, local_time
-from handlers.start import which_place
+from handlers.places import which_place
 
 MAX_DESCRIPTION = 3000
 MIN_DESCRIPTION = 2  # "漏雨" says enough

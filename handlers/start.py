@@ -7,32 +7,22 @@ from html import escape as quote
 from aiogram import Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from db.models import Region, RegionLevel, User
-from db.regions import Lookup, RegionRepo
+from db.regions import RegionRepo
+from handlers.ask import answer_question
 from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import RegionNav, RegionPick
+from handlers.places import VillageChoice, region_picker, which_place
+from knowledge.service import KnowledgeBase
 
-PAGE_SIZE = 8
 MAX_TYPED_NAME = 50
-
-CHOOSE_PROMPT = {
-    RegionLevel.PROVINCE: __("Choose your province:"),
-    RegionLevel.CITY: __("Choose your city:"),
-    RegionLevel.COUNTY: __("Choose your county:"),
-    RegionLevel.TOWNSHIP: __("Choose your township:"),
-    RegionLevel.VILLAGE: __("Choose your village:"),
-}
-
-
-class VillageChoice(StatesGroup):
-    choosing = State()
 
 
 def create_router() -> Router:
@@ -127,15 +117,24 @@ async def pick_village(
     account: User,
     session: AsyncSession,
     regions: RegionRepo,
+    knowledge: KnowledgeBase,
+    i18n: I18n,
+    settings: Settings,
 ) -> None:
     village = await regions.get(callback_data.code)
     if village is None or village.level != RegionLevel.VILLAGE:
         await query.answer(_("That choice is no longer available."), show_alert=True)
         return
+    pending = await pending_question(state)
     text = await save_village(account, village, session, regions, state)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text)
     await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    await query.message.edit_text(text)
+    if pending:
+        await answer_question(
+            query.message, pending, state, account, session, regions, knowledge, i18n, settings
+        )
 
 
 async def typed_place(
@@ -144,6 +143,9 @@ async def typed_place(
     account: User,
     session: AsyncSession,
     regions: RegionRepo,
+    knowledge: KnowledgeBase,
+    i18n: I18n,
+    settings: Settings,
 ) -> None:
     typed = (message.text or "").strip()[:MAX_TYPED_NAME]
     lookup = await regions.lookup(typed)
@@ -157,7 +159,12 @@ async def typed_place(
         )
         return
     if lookup.exact and len(matches) == 1 and matches[0].level == RegionLevel.VILLAGE:
+        pending = await pending_question(state)
         await message.answer(await save_village(account, matches[0], session, regions, state))
+        if pending:
+            await answer_question(
+                message, pending, state, account, session, regions, knowledge, i18n, settings
+            )
         return
     if lookup.exact and len(matches) == 1:
         text, markup = await region_picker(regions, matches[0].code, 0)
@@ -176,11 +183,9 @@ async def typed_place(
     await message.answer(which_place(lookup, typed), reply_markup=keyboard.as_markup())
 
 
-def which_place(lookup: Lookup, typed: str) -> str:
-    """The question above the buttons of several matching places, or of a guessed one."""
-    if lookup.exact:
-        return _("Several places match “{name}”. Which one is yours?").format(name=quote(typed))
-    return _("Did you mean one of these?")
+async def pending_question(state: FSMContext) -> str | None:
+    """The question asked before the village was known, to be answered once it is chosen."""
+    return (await state.get_data()).get("pending_question")
 
 
 async def save_village(
@@ -195,74 +200,3 @@ async def save_village(
         + "\n"
         + _("Now type your question, for example: 小额信贷能贷多少？")
     )
-
-
-async def region_picker(
-    regions: RegionRepo, parent: str | None, page: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text and buttons that list one page of a region's children.
-
-    A level with a single choice (one province, say) is skipped: nobody needs to press it.
-    """
-    children = await regions.children(parent)
-    while len(children) == 1 and children[0].level != RegionLevel.VILLAGE:
-        parent = children[0].code
-        children = await regions.children(parent)
-    if not children:
-        if parent is None:
-            return _(
-                "No villages are registered yet. An administrator can add them with "
-                "<code>huhuqing regions import FILE</code> or <code>huhuqing demo</code>."
-            ), None
-        return _("No villages are registered here yet."), _back_only(
-            await _back_target(regions, parent)
-        )
-    level = RegionLevel(children[0].level)
-    shown = children[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    keyboard = InlineKeyboardBuilder()
-    for region in shown:
-        data = (
-            RegionPick(code=region.code)
-            if region.level == RegionLevel.VILLAGE
-            else RegionNav(code=region.code)
-        )
-        keyboard.button(text=region.name, callback_data=data)
-    keyboard.adjust(2)
-    navigation = []
-    back = await _back_target(regions, parent)
-    if back is not None:
-        navigation.append(
-            InlineKeyboardButton(text=_("◀ Back"), callback_data=RegionNav(code=back).pack())
-        )
-    if (page + 1) * PAGE_SIZE < len(children):
-        navigation.append(
-            InlineKeyboardButton(
-                text=_("More ▶"), callback_data=RegionNav(code=parent or "", page=page + 1).pack()
-            )
-        )
-    if navigation:
-        keyboard.row(*navigation)
-    heading = str(CHOOSE_PROMPT[level])
-    if parent is not None:
-        heading = f"{quote(await regions.full_name(parent))}\n{heading}"
-    return heading, keyboard.as_markup()
-
-
-async def _back_target(regions: RegionRepo, parent: str | None) -> str | None:
-    """Where "Back" leads: the nearest ancestor list that differs from this one, or None."""
-    if parent is None:
-        return None
-    ancestors = [region.code for region in await regions.path(parent)][:-1]
-    for code in [*reversed(ancestors), None]:
-        siblings = await regions.children(code)
-        if len(siblings) > 1:
-            return code or ""
-    return None
-
-
-def _back_only(code: str | None) -> InlineKeyboardMarkup | None:
-    if code is None:
-        return None
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(text=_("◀ Back"), callback_data=RegionNav(code=code))
-    return keyboard.as_markup()

@@ -10,10 +10,11 @@ from enum import StrEnum
 import bm25s
 import numpy as np
 
-from knowledge.entries import Entry
+from knowledge.entries import ALL_REGIONS, Entry
 from knowledge.intent import looks_like_grievance
+from knowledge.lexicon import lexicon
 from knowledge.normalize import compact
-from knowledge.tokens import tokenize
+from knowledge.tokens import clean, tokenize
 
 # bm25s sets its logger to DEBUG on import and logs every index build.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -37,6 +38,7 @@ class Decision(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"  # nothing in the knowledge base is about this
     GRIEVANCE = "grievance"  # a complaint: offer the report flow
     EMPTY = "empty"  # nothing to search for (empty, emoji only)
+    OTHER_REGION = "other_region"  # only another region's document has a rule on this
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,14 @@ class SearchResult:
         return self.decision is Decision.ANSWER
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """The matches a user may be given, best first, and the best one of another region."""
+
+    matches: list[Match]
+    other_region: Match | None
+
+
 def document_text(entry: Entry) -> str:
     return " ".join([*entry.questions, entry.answer, entry.details or ""])
 
@@ -73,6 +83,11 @@ class KnowledgeIndex:
         self.version = version
         self._by_id = {entry.id: entry for entry in self.entries}
         self._regions = [compact(entry.region) for entry in self.entries]
+        self._region_names = [
+            (region, compact(region).removesuffix("市").removesuffix("省"))
+            for region in sorted({entry.region for entry in self.entries if entry.is_regional})
+        ]
+        self._cleaned: dict[str, str] = {}
         # Tokens become integer ids at once: Python strings and sets per entry would cost
         # several times the memory at 5,000 entries (bench/README.md).
         self._vocabulary: dict[str, int] = {}
@@ -98,60 +113,92 @@ class KnowledgeIndex:
         """Answer, suggest, or admit that the question is outside the knowledge base.
 
         ``region_names`` are the user's region and its ancestors (云南省, 昭通市, ...); None when
-        unknown. Entries scoped to another region are then left out.
+        unknown. Entries scoped to another region are then left out, and a question only another
+        region's document answers gets OTHER_REGION. A region named in the question ("长春的…")
+        is the region asked about.
         """
         if looks_like_grievance(text):
             return SearchResult(Decision.GRIEVANCE)
         query = tokenize(text)
         if not query or not self.entries:
             return SearchResult(Decision.EMPTY if not query else Decision.OUT_OF_SCOPE)
-        matches, other_region_best = self._rank(query, region_names)
-        if not matches:
+        ranking = self._rank(query, self.regions_named_in(text) or region_names)
+        if not ranking.matches:
+            if ranking.other_region and self._is_clear(ranking.other_region, None):
+                return SearchResult(Decision.OTHER_REGION, ranking.other_region)
             return SearchResult(Decision.OUT_OF_SCOPE)
-        best = matches[0]
-        # Another region's rule fits better than anything of the user's own: what is left is
-        # probably not the answer (a Yunnan user asking about Changchun's income line).
-        runner_up = max(matches[1].score if len(matches) > 1 else 0.0, other_region_best)
-        margin = (best.score - runner_up) / best.score
-        if (best.coverage >= CERTAIN_COVERAGE and margin >= TIE_MARGIN) or (
-            best.coverage >= CONFIDENT_COVERAGE and margin >= CLEAR_MARGIN
-        ):
-            return SearchResult(Decision.ANSWER, best, tuple(matches[1 : 1 + MAX_SUGGESTIONS]))
+        best, *others = ranking.matches
+        if self._names_something_else(text, best.entry):
+            return SearchResult(Decision.OUT_OF_SCOPE, best)
+        other = ranking.other_region
+        if other and other.score > best.score and self._is_clear(other, best):
+            # Another region's rule fits far better than anything of the user's own region.
+            return SearchResult(
+                Decision.OTHER_REGION, other, tuple(ranking.matches[:MAX_SUGGESTIONS])
+            )
+        # An excluded rule that fits about as well makes the user's own answer doubtful.
+        runner_up = max(others[0].score if others else 0.0, other.score if other else 0.0)
+        if self._is_clear(best, runner_up):
+            return SearchResult(Decision.ANSWER, best, tuple(others[:MAX_SUGGESTIONS]))
         if best.coverage >= UNSURE_COVERAGE:
-            return SearchResult(Decision.UNSURE, best, tuple(matches[:MAX_SUGGESTIONS]))
+            return SearchResult(Decision.UNSURE, best, tuple(ranking.matches[:MAX_SUGGESTIONS]))
         return SearchResult(Decision.OUT_OF_SCOPE, best)
 
-    def _rank(
-        self, query: list[str], region_names: Sequence[str] | None
-    ) -> tuple[list[Match], float]:
-        """The best matches the user may be given, and the best score of an excluded one."""
+    def regions_named_in(self, text: str) -> list[str]:
+        """The entries' regions that the question names, by full or short name (长春市, 长春)."""
+        asked = compact(text)
+        return [region for region, short in self._region_names if short in asked]
+
+    @staticmethod
+    def _is_clear(best: Match, runner_up: Match | float | None) -> bool:
+        """Covers enough of the question and stands clearly above the next candidate."""
+        second = runner_up.score if isinstance(runner_up, Match) else (runner_up or 0.0)
+        margin = (best.score - second) / best.score
+        return (best.coverage >= CERTAIN_COVERAGE and margin >= TIE_MARGIN) or (
+            best.coverage >= CONFIDENT_COVERAGE and margin >= CLEAR_MARGIN
+        )
+
+    def _names_something_else(self, text: str, entry: Entry) -> bool:
+        """The question is about another loan, insurance, app or utility the entry never names."""
+        asked = clean(text)
+        document = self._cleaned_document(entry)
+        return any(word in asked and word not in document for word in lexicon().out_of_scope)
+
+    def _cleaned_document(self, entry: Entry) -> str:
+        if entry.id not in self._cleaned:
+            self._cleaned[entry.id] = clean(document_text(entry))
+        return self._cleaned[entry.id]
+
+    def _rank(self, query: list[str], region_names: Sequence[str] | None) -> Ranking:
         known = sorted({self._vocabulary[token] for token in query if token in self._vocabulary})
         if not known:
-            return [], 0.0
+            return Ranking([], None)
         query_ids = np.array(known, dtype=np.int32)
         per_entry = self._bm25.get_scores_from_ids(known)
         unseen = len(set(query)) - len(known)
         query_weight = float(self._idf[query_ids].sum()) + unseen * self._unseen_idf
         own = {compact(name) for name in region_names} if region_names else None
         ranked: list[tuple[float, int]] = []
-        excluded = 0.0
+        excluded: tuple[float, int] | None = None
         for position in np.argsort(-per_entry)[: 4 * MAX_SUGGESTIONS + 8]:
             score = float(per_entry[position])
             if score <= 0:
                 break
             region = self._regions[position]
-            if own is not None and region != "all":
+            if own is not None and region != ALL_REGIONS:
                 if region not in own:
-                    excluded = max(excluded, score)
+                    excluded = excluded or (score, int(position))
                     continue
                 score *= OWN_REGION_BOOST
             ranked.append((score, int(position)))
         ranked.sort(key=lambda item: -item[0])
-        matches = [
-            Match(self.entries[position], score, self._coverage(query_ids, position, query_weight))
-            for score, position in ranked[: MAX_SUGGESTIONS + 1]
-        ]
-        return matches, excluded
+
+        def match(score: float, position: int) -> Match:
+            coverage = self._coverage(query_ids, position, query_weight)
+            return Match(self.entries[position], score, coverage)
+
+        matches = [match(score, position) for score, position in ranked[: MAX_SUGGESTIONS + 1]]
+        return Ranking(matches, match(*excluded) if excluded else None)
 
     def _coverage(self, query_ids: np.ndarray, position: int, query_weight: float) -> float:
         """IDF-weighted share of the question's tokens that the entry contains."""

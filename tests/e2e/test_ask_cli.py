@@ -19,11 +19,29 @@ def test_ask_json_has_the_documented_fields(cli_env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert set(answer) == {
-        "answer", "confident", "intent", "entry_id", "source", "score", "alternatives"
+        "answer", "confident", "intent", "entry_id", "source", "region", "effective", "score",
+        "alternatives",
     }  # fmt: skip
     assert answer["confident"] is True
     assert answer["intent"] == "question"
     assert "5万元" in answer["answer"]
+    assert answer["region"] == "all"
+    assert answer["effective"] == "2017"
+
+
+def test_ask_json_says_where_a_regional_answer_applies(cli_env: dict[str, str]) -> None:
+    huhuqing("db", "upgrade", env=cli_env)
+    question = "贫困户识别的收入标准是多少"
+    changchun = json.loads(
+        huhuqing("ask", question, "--region", "长春市", "--json", env=cli_env).stdout
+    )
+    assert (changchun["confident"], changchun["region"]) == (True, "长春市")
+    assert "3200" in changchun["answer"]
+    yunnan = json.loads(
+        huhuqing("ask", question, "--region", "云南省", "--json", env=cli_env).stdout
+    )
+    assert (yunnan["confident"], yunnan["region"]) == (False, "长春市")
+    assert yunnan["answer"].startswith("您所在地区的文件里没有这方面的规定。下面是长春市的规定")
 
 
 def test_ask_jsonl_answers_in_order_and_survives_a_bad_line(cli_env: dict[str, str]) -> None:

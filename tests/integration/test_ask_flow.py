@@ -100,6 +100,9 @@ async def test_unsure_question_offers_suggestions_that_answer_when_pressed(
                 "questions": [f"{name}补贴怎么领", f"{name}补贴多少钱", f"{name}补贴标准"],
                 "answer": f"{name}补贴按规定发放。",
                 "source": {"file": "004_459aa350c9be443e.txt", "clause": "x"},
+                "region": "all",
+                "effective": "2020-02",
+                "general_note": "a test entry",
             }
         )
         for slug, name in (("travel", "交通"), ("training", "培训"))

@@ -14,6 +14,8 @@ GOOD = """\
   questions: [能贷多少, 贷款额度, 最多借多少]
   answer: 5万元以下。
   source: {file: 002_4a97d43123b46257.txt, clause: "八、24"}
+  region: 长春市
+  effective: "2017"
 """
 
 
@@ -26,7 +28,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_good_file_loads(tmp_path: Path) -> None:
     [entry] = load_files([write(tmp_path, "a.yaml", GOOD)])
     assert entry.id == "test.one"
-    assert entry.region == "all"
+    assert (entry.region, entry.effective) == ("长春市", "2017")
 
 
 def test_every_problem_is_reported_with_file_and_line(tmp_path: Path) -> None:
@@ -58,3 +60,20 @@ def test_every_problem_is_reported_with_file_and_line(tmp_path: Path) -> None:
 def test_not_yaml_is_reported(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeFileError, match=r"c.yaml:2: not valid YAML"):
         load_files([write(tmp_path, "c.yaml", "- id: [\n  - : :\n")])
+
+
+def test_a_general_rule_from_one_regions_document_needs_a_reason(tmp_path: Path) -> None:
+    general = GOOD.replace("region: 长春市", "region: all")
+    with pytest.raises(KnowledgeFileError) as caught:
+        load_files([write(tmp_path, "d.yaml", general)])
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{tmp_path / 'd.yaml'}:1: entry: region: 'all' rests on 长春市's")
+    noted = general + '  general_note: "national terms, restated by Changchun"\n'
+    [entry] = load_files([write(tmp_path, "e.yaml", noted)])
+    assert not entry.is_regional
+
+
+def test_an_entry_without_its_date_is_refused(tmp_path: Path) -> None:
+    undated = GOOD.replace('  effective: "2017"\n', "")
+    with pytest.raises(KnowledgeFileError, match=r"f.yaml:1: effective: Field required"):
+        load_files([write(tmp_path, "f.yaml", undated)])

@@ -79,6 +79,9 @@ def test_a_regions_own_entry_wins_over_a_general_one() -> None:
             "questions": ["贷款额度是多少", "能贷多少", "最多贷多少"],
             "answer": "各地额度不同。",
             "source": {"file": "002_4a97d43123b46257.txt", "clause": "x"},
+            "region": "all",
+            "effective": "2017",
+            "general_note": "a test entry",
         }
     )
     regional = general.model_copy(

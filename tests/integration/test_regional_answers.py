@@ -1,0 +1,66 @@
+"""A regional rule reaches only its region: the bot asks a newcomer's village first, and tells a
+user of another region honestly that their documents do not say."""
+
+from __future__ import annotations
+
+from tests.harness import BotHarness, texts_of
+
+NEWCOMER = 611
+INCOME_LINE = "贫困户识别的收入标准是多少"  # only Changchun's document sets one (3200元)
+
+
+async def choose_village(harness: BotHarness, user: int, village: str) -> list:
+    await harness.send(user, "/start")
+    return await harness.send(user, village)
+
+
+async def test_a_newcomer_is_asked_for_the_village_and_then_answered_for_it(
+    harness: BotHarness,
+) -> None:
+    asked = await harness.send(NEWCOMER, INCOME_LINE)
+    assert "3200" not in texts_of(asked)
+    assert "请先告诉我您在哪个村" in texts_of(asked)
+
+    answered = await harness.send(NEWCOMER, "陈家店村")  # a village of Changchun
+    text = texts_of(answered)
+    assert "已保存" in text
+    assert "3200" in text
+    assert "适用地区：长春市" in text
+    assert "发布于 2017" in text
+
+
+async def test_a_newcomer_in_another_region_is_told_their_documents_do_not_say(
+    harness: BotHarness,
+) -> None:
+    await harness.send(NEWCOMER, INCOME_LINE)
+    answered = texts_of(await harness.send(NEWCOMER, "红星村"))  # a village of Yunnan
+    assert "您所在地区的文件里没有说到这件事" in answered
+    assert "我只知道长春市的规定（2017）" in answered
+
+
+async def test_a_question_naming_its_region_is_answered_for_that_region(
+    harness: BotHarness,
+) -> None:
+    [reply] = await harness.send(NEWCOMER, "长春" + INCOME_LINE)
+    assert "3200" in reply.text
+    assert "适用地区：长春市" in reply.text
+
+
+async def test_a_yunnan_villager_is_never_given_changchuns_line_as_their_own(
+    harness: BotHarness,
+) -> None:
+    await choose_village(harness, NEWCOMER, "红星村")
+    [reply] = await harness.send(NEWCOMER, INCOME_LINE)
+    assert reply.text.startswith("您所在地区的文件里没有说到这件事")
+    assert "👎" in [label for label, _ in reply.buttons]
+
+
+async def test_traditional_and_english_users_get_the_notice_in_their_language(
+    harness: BotHarness,
+) -> None:
+    await choose_village(harness, NEWCOMER, "紅星村")
+    [reply] = await harness.send(NEWCOMER, INCOME_LINE, lang="zh-TW")
+    assert "您所在地區的文件裡沒有說到這件事" in reply.text
+    await choose_village(harness, NEWCOMER + 1, "红星村")
+    [reply] = await harness.send(NEWCOMER + 1, INCOME_LINE, lang="en")
+    assert reply.text.startswith("The documents I have for your area say nothing about this")
