@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -11,6 +12,7 @@ import bm25s
 import numpy as np
 
 from knowledge.entries import ALL_REGIONS, Entry
+from knowledge.homophones import SoundAlikes
 from knowledge.intent import looks_like_grievance
 from knowledge.lexicon import lexicon
 from knowledge.normalize import compact
@@ -22,14 +24,35 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 # Calibrated on held-out phrasings and out-of-scope questions (bench/kb_quality.py):
 # coverage is the share of the question's information (IDF-weighted tokens) found in an entry;
 # margin is how far the best entry's score stands above the next one's, relatively.
-CONFIDENT_COVERAGE = 0.4
-CLEAR_MARGIN = 0.1
+CONFIDENT_COVERAGE = 0.35
+CLEAR_MARGIN = 0.03
 CERTAIN_COVERAGE = 0.75  # nearly every word of the question is in the entry: a small lead does
 TIE_MARGIN = 0.02  # closer than this, two entries tie and the user chooses
 UNSURE_COVERAGE = 0.3
 # A region's own entry wins over a general one that scores a little higher.
 OWN_REGION_BOOST = 1.2
+# Only another region's rule that scores this much higher than the user's own best match is
+# "the answer, but of another region"; a closer one is that region's version of the same thing.
+OTHER_REGION_LEAD = 1.3
 MAX_SUGGESTIONS = 3
+# A word the knowledge base has never seen (a dialect word, a typo's bigram) counts this much of
+# the rarest known word's weight when measuring how much of the question an entry covers.
+UNSEEN_WEIGHT = 1.0
+
+
+# "How much money / how many days / how many years": the number an answer must give to answer it.
+# (A year such as 2020年 is a date, not a number of years.)
+_NUMBERS_ASKED = (
+    (re.compile(r"多少钱|几块|多少块|多少元|几万|[领发给拿]多少"), re.compile(r"\d[\d.]*(?:万|元|块)")),
+    (re.compile(r"多少天|几天"), re.compile(r"\d[\d.]*天|[一二三四五六七八九十两百]+天")),
+    (re.compile(r"几年|多少年"), re.compile(r"(?<!\d)\d{1,2}年|[一二三四五六七八九十两]+年")),
+)
+
+
+def lacks_the_number_asked(question: str, answer: str) -> bool:
+    """The question asks for an amount the answer does not give ("低保一个月发多少钱")."""
+    asked = clean(question)
+    return any(ask.search(asked) and not given.search(answer) for ask, given in _NUMBERS_ASKED)
 
 
 class Decision(StrEnum):
@@ -99,6 +122,9 @@ class KnowledgeIndex:
         frequency = np.zeros(len(self._vocabulary), dtype=np.float32)
         for ids in self._entry_tokens:
             frequency[ids] += 1
+        self._sound_alikes = SoundAlikes(
+            (token, int(frequency[token_id])) for token, token_id in self._vocabulary.items()
+        )
         count = max(len(self.entries), 1)
         self._idf = np.log1p(count / np.maximum(frequency, 1))
         self._unseen_idf = float(np.log1p(count))
@@ -119,10 +145,11 @@ class KnowledgeIndex:
         """
         if looks_like_grievance(text):
             return SearchResult(Decision.GRIEVANCE)
-        query = tokenize(text)
+        query = self._sound_alikes.correct(tokenize(text))
         if not query or not self.entries:
             return SearchResult(Decision.EMPTY if not query else Decision.OUT_OF_SCOPE)
-        ranking = self._rank(query, self.regions_named_in(text) or region_names)
+        region_names = self.regions_named_in(text) or region_names
+        ranking = self._rank(query, region_names)
         if not ranking.matches:
             if ranking.other_region and self._is_clear(ranking.other_region, None):
                 return SearchResult(Decision.OTHER_REGION, ranking.other_region)
@@ -130,14 +157,19 @@ class KnowledgeIndex:
         best, *others = ranking.matches
         if self._names_something_else(text, best.entry):
             return SearchResult(Decision.OUT_OF_SCOPE, best)
+        if lacks_the_number_asked(text, best.entry.answer):
+            # Offered, not asserted: the entry says what the documents say, but not the amount.
+            return SearchResult(Decision.UNSURE, best, tuple(ranking.matches[:MAX_SUGGESTIONS]))
         other = ranking.other_region
-        if other and other.score > best.score and self._is_clear(other, best):
+        if other and other.score >= OTHER_REGION_LEAD * best.score and self._is_clear(other, best):
             # Another region's rule fits far better than anything of the user's own region.
-            return SearchResult(
-                Decision.OTHER_REGION, other, tuple(ranking.matches[:MAX_SUGGESTIONS])
-            )
-        # An excluded rule that fits about as well makes the user's own answer doubtful.
-        runner_up = max(others[0].score if others else 0.0, other.score if other else 0.0)
+            suggestions = tuple(ranking.matches[:MAX_SUGGESTIONS])
+            return SearchResult(Decision.OTHER_REGION, other, suggestions)
+        if region_names is None and best.entry.is_regional:
+            # Region unknown: another region's version of the same rule is no rival answer (the
+            # answer names its region, and the bot asks for the village before giving it).
+            others = [m for m in others if m.entry.region in (best.entry.region, ALL_REGIONS)]
+        runner_up = others[0].score if others else 0.0
         if self._is_clear(best, runner_up):
             return SearchResult(Decision.ANSWER, best, tuple(others[:MAX_SUGGESTIONS]))
         if best.coverage >= UNSURE_COVERAGE:
@@ -176,7 +208,7 @@ class KnowledgeIndex:
         query_ids = np.array(known, dtype=np.int32)
         per_entry = self._bm25.get_scores_from_ids(known)
         unseen = len(set(query)) - len(known)
-        query_weight = float(self._idf[query_ids].sum()) + unseen * self._unseen_idf
+        query_weight = float(self._idf[query_ids].sum()) + unseen * self._unseen_idf * UNSEEN_WEIGHT
         own = {compact(name) for name in region_names} if region_names else None
         ranked: list[tuple[float, int]] = []
         excluded: tuple[float, int] | None = None

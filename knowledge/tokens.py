@@ -16,6 +16,8 @@ from knowledge.normalize import normalize
 
 # Sentence-final particles carry no meaning; 么 only when it does not end 什么, 怎么, 这么, 多么.
 _PARTICLES = re.compile(r"(?:[吗嘛呢吧啊呀哦哇嘞哩咧啦噻]|(?<![什怎这那多要])么)+(?= |$)")
+# "管不管", "有没有", "是不是": the question form of a verb means the verb.
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 _UNIT = re.compile(r"[a-z]+|\d+(?:\.\d+)?|[\u4e00-\u9fff]")
 
 
@@ -30,6 +32,7 @@ def clean(text: str) -> str:
     text = _replacer().sub(lambda match: replacements[match.group()], normalize(text))
     for filler in lexicon().fillers:
         text = text.replace(filler, " ")
+    text = _A_NOT_A.sub(r"\1", text)
     return _PARTICLES.sub("", text).strip()
 
 

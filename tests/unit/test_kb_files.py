@@ -36,12 +36,12 @@ def test_every_problem_is_reported_with_file_and_line(tmp_path: Path) -> None:
         tmp_path,
         "b.yaml",
         GOOD  # line 1: a duplicate of the entry in a.yaml
-        + "- id: test.two\n"  # line 6
-        + "  topic: weather\n"  # line 7: unknown topic
-        + "  questions: [只有一个]\n"  # line 8: too few phrasings
+        + "- id: test.two\n"  # line 8
+        + "  topic: weather\n"  # line 9: unknown topic
+        + "  questions: [只有一个]\n"  # line 10: too few phrasings
         + "  answer: 好。\n"
-        + "  source: {file: nosuch.txt, clause: x}\n"  # line 10: not a seed
-        + "- id: test.three\n"  # line 11: no answer, no source
+        + "  source: {file: nosuch.txt, clause: x}\n"  # line 12: not a seed
+        + "- id: test.three\n"  # line 13: no answer, no source
         + "  topic: medical\n"
         + "  questions: [a, b, c]\n",
     )
@@ -50,11 +50,11 @@ def test_every_problem_is_reported_with_file_and_line(tmp_path: Path) -> None:
         load_files([first, bad])
     problems = caught.value.problems
     assert f"{bad}:1: id test.one is already used at {first}:1" in problems
-    assert any(p.startswith(f"{bad}:7: topic: unknown topic 'weather'") for p in problems)
-    assert any(p.startswith(f"{bad}:8: questions:") for p in problems)
-    assert any(p.startswith(f"{bad}:10: source.file: no seed document") for p in problems)
-    assert any(p.startswith(f"{bad}:11: answer: Field required") for p in problems)
-    assert any(p.startswith(f"{bad}:11: source: Field required") for p in problems)
+    assert any(p.startswith(f"{bad}:9: topic: unknown topic 'weather'") for p in problems)
+    assert any(p.startswith(f"{bad}:10: questions:") for p in problems)
+    assert any(p.startswith(f"{bad}:12: source.file: no seed document") for p in problems)
+    assert any(p.startswith(f"{bad}:13: answer: Field required") for p in problems)
+    assert any(p.startswith(f"{bad}:13: source: Field required") for p in problems)
 
 
 def test_not_yaml_is_reported(tmp_path: Path) -> None:

@@ -63,12 +63,15 @@ def test_other_regions_rules_are_not_given_as_the_users_own() -> None:
     assert INDEX.get(changchun_line).region == "长春市"
     assert answer_of("贫困户识别收入标准是多少", ["吉林省", "长春市"]).id == changchun_line
     yunnan = INDEX.search("贫困户识别收入标准是多少", ["云南省", "昭通市"])
-    assert not yunnan.confident  # nothing else is given as if it were the answer
-    assert all(
-        match.entry.region in ("all", "云南省", "昭通市")
-        for match in (yunnan.best, *yunnan.suggestions)
-        if match
-    )
+    assert not yunnan.confident
+    assert yunnan.decision is Decision.OTHER_REGION  # said to be Changchun's, not passed off
+    assert yunnan.best.entry.id == changchun_line
+    assert all(match.entry.region in ("all", "云南省") for match in yunnan.suggestions)
+
+
+def test_a_region_named_in_the_question_is_the_region_asked_about() -> None:
+    assert answer_of("长春贫困户识别收入标准是多少", ["云南省", "昭通市"]).region == "长春市"
+    assert answer_of("长春市贫困户识别收入标准是多少").region == "长春市"
 
 
 def test_a_regions_own_entry_wins_over_a_general_one() -> None:

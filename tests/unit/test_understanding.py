@@ -13,7 +13,7 @@ from knowledge.tokens import clean
 @pytest.mark.parametrize(
     ("typed", "understood"),
     [
-        ("贷款要抵押啥", "贷款要抵押什么"),  # a final 啥 is a question word, not a particle
+        ("贷款要抵押啥", "信贷要抵押什么"),  # a final 啥 is a question word, not a particle
         ("咋个办", "怎么办"),  # not 怎么个办
         ("啥子是低保", "什么是低保"),  # not 什么子
         ("俺家娃上学有啥补贴不", "我家孩子上学有什么补助不"),
