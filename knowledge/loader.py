@@ -47,9 +47,7 @@ def load_files(paths: Iterable[Path]) -> list[Entry]:
 
 def _read(path: Path) -> list[tuple[int, Entry | str]]:
     try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root, data = _parse(path.read_text(encoding="utf-8"))
     except OSError as error:
         return [(0, f"cannot read: {error.strerror}")]
     except yaml.YAMLError as error:
@@ -68,6 +66,16 @@ def _read(path: Path) -> list[tuple[int, Entry | str]]:
                 message = item["msg"].removeprefix("Value error, ")
                 results.append((_line_of(node, item["loc"]) or line, f"{field}: {message}"))
     return results
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, object]:
+    """The YAML's node tree (for line numbers) and its data, from one pass of the C parser."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        root = loader.get_single_node()
+        return root, loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
 
 
 def _line_of(node: yaml.Node, location: tuple[int | str, ...]) -> int | None:

@@ -11,6 +11,7 @@ from enum import StrEnum
 import bm25s
 import numpy as np
 
+from knowledge.domain import DomainModel, general_questions
 from knowledge.entries import ALL_REGIONS, Entry
 from knowledge.homophones import SoundAlikes
 from knowledge.intent import looks_like_grievance
@@ -35,6 +36,8 @@ OWN_REGION_BOOST = 1.2
 # "the answer, but of another region"; a closer one is that region's version of the same thing.
 OTHER_REGION_LEAD = 1.3
 MAX_SUGGESTIONS = 3
+# Below this, a message reads more like an everyday question than a policy one (domain.py).
+POLICY_ODDS = -0.3
 # A word the knowledge base has never seen (a dialect word, a typo's bigram) counts this much of
 # the rarest known word's weight when measuring how much of the question an entry covers.
 UNSEEN_WEIGHT = 1.0
@@ -43,7 +46,10 @@ UNSEEN_WEIGHT = 1.0
 # "How much money / how many days / how many years": the number an answer must give to answer it.
 # (A year such as 2020年 is a date, not a number of years.)
 _NUMBERS_ASKED = (
-    (re.compile(r"多少钱|几块|多少块|多少元|几万|[领发给拿]多少"), re.compile(r"\d[\d.]*(?:万|元|块)")),
+    (
+        re.compile(r"(?<!了)多少钱|几块|多少块|多少元|几万|[领发给拿]多少"),
+        re.compile(r"\d[\d.]*(?:万|元|块)"),
+    ),
     (re.compile(r"多少天|几天"), re.compile(r"\d[\d.]*天|[一二三四五六七八九十两百]+天")),
     (re.compile(r"几年|多少年"), re.compile(r"(?<!\d)\d{1,2}年|[一二三四五六七八九十两]+年")),
 )
@@ -114,9 +120,11 @@ class KnowledgeIndex:
         # Tokens become integer ids at once: Python strings and sets per entry would cost
         # several times the memory at 5,000 entries (bench/README.md).
         self._vocabulary: dict[str, int] = {}
+        texts = [tokenize(document_text(entry)) for entry in self.entries]
+        self._domain = DomainModel(texts, (tokenize(line) for line in general_questions()))
         documents = [
             [self._vocabulary.setdefault(token, len(self._vocabulary)) for token in tokens]
-            for tokens in (tokenize(document_text(entry)) for entry in self.entries)
+            for tokens in texts
         ]
         self._entry_tokens = [np.unique(np.array(ids, dtype=np.int32)) for ids in documents]
         frequency = np.zeros(len(self._vocabulary), dtype=np.float32)
@@ -156,6 +164,8 @@ class KnowledgeIndex:
             return SearchResult(Decision.OUT_OF_SCOPE)
         best, *others = ranking.matches
         if self._names_something_else(text, best.entry):
+            return SearchResult(Decision.OUT_OF_SCOPE, best)
+        if self._domain.policy_odds(query) < POLICY_ODDS:
             return SearchResult(Decision.OUT_OF_SCOPE, best)
         if lacks_the_number_asked(text, best.entry.answer):
             # Offered, not asserted: the entry says what the documents say, but not the amount.

@@ -84,3 +84,21 @@ def test_no_phrasing_of_a_policy_answer_reads_as_a_complaint() -> None:
         if looks_like_grievance(question)
     ]
     assert flagged == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "举报电话是多少",
+        "信访了多久能有回复",
+        "要是有人挪用扶贫的钱咋办",
+        "扶贫的钱有人盯着没，别让人给贪了",
+    ],
+)
+def test_asking_how_reporting_works_is_a_question(question: str) -> None:
+    assert not looks_like_grievance(question)
+
+
+@pytest.mark.parametrize("report", ["我要举报村主任", "投诉驻村干部不作为", "村干部克扣补助怎么办"])
+def test_a_report_with_a_question_word_is_still_a_report(report: str) -> None:
+    assert looks_like_grievance(report)
