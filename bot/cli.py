@@ -12,7 +12,6 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from db import migrate
 from db.region_import import SAMPLE_REGIONS, RegionImportError, import_regions
 from db.session import SchemaOutdatedError, open_database
 
@@ -89,6 +88,8 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _db(args: argparse.Namespace, settings: Settings) -> int:
     if args.db_command == "upgrade":
+        from db import migrate  # Alembic is needed only here
+
         await migrate.upgrade_async(settings.database_url)
         print("database is up to date")
         return 0

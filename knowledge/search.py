@@ -120,12 +120,17 @@ class KnowledgeIndex:
         # Tokens become integer ids at once: Python strings and sets per entry would cost
         # several times the memory at 5,000 entries (bench/README.md).
         self._vocabulary: dict[str, int] = {}
-        texts = [tokenize(document_text(entry)) for entry in self.entries]
-        self._domain = DomainModel(texts, (tokenize(line) for line in general_questions()))
         documents = [
             [self._vocabulary.setdefault(token, len(self._vocabulary)) for token in tokens]
-            for tokens in texts
+            for tokens in (tokenize(document_text(entry)) for entry in self.entries)
         ]
+        occurrences = np.bincount(
+            np.fromiter((i for ids in documents for i in ids), dtype=np.int64),
+            minlength=len(self._vocabulary),
+        )
+        self._domain = DomainModel(
+            self._vocabulary, occurrences, (tokenize(line) for line in general_questions())
+        )
         self._entry_tokens = [np.unique(np.array(ids, dtype=np.int32)) for ids in documents]
         frequency = np.zeros(len(self._vocabulary), dtype=np.float32)
         for ids in self._entry_tokens:

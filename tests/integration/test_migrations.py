@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from bot.config import Settings
 from db import migrate
 from db.models import Base
-from db.session import SchemaOutdatedError, create_engine, open_database
+from db.session import SCHEMA_REVISION, SchemaOutdatedError, create_engine, open_database
 
 
 async def table_names(url: str) -> set[str]:
@@ -45,9 +45,17 @@ async def test_models_match_the_migrations(database_url: str) -> None:
     assert diff == []
 
 
+def test_the_revision_the_code_needs_is_the_newest(sqlite_url: str) -> None:
+    assert migrate.revisions(sqlite_url)[-1] == SCHEMA_REVISION
+
+
 async def test_bot_refuses_an_outdated_schema_and_names_the_fix(sqlite_url: str) -> None:
     settings = Settings(_env_file=None, database_url=sqlite_url)  # type: ignore[call-arg]
-    with pytest.raises(SchemaOutdatedError, match="huhuqing db upgrade"):
+    with pytest.raises(SchemaOutdatedError, match=r"has no tables yet.*huhuqing db upgrade"):
+        await open_database(settings.database_url)
+    previous = migrate.revisions(sqlite_url)[-2]
+    await migrate.upgrade_async(sqlite_url, previous)
+    with pytest.raises(SchemaOutdatedError, match=rf"is at revision {previous}; .*needs"):
         await open_database(settings.database_url)
     await migrate.upgrade_async(sqlite_url)
     database = await open_database(settings.database_url)
