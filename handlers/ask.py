@@ -258,13 +258,25 @@ async def show_topics(message: Message) -> None:
 
 
 async def pick_topic(
-    query: CallbackQuery, callback_data: TopicPick, knowledge: KnowledgeBase, i18n: I18n
+    query: CallbackQuery,
+    callback_data: TopicPick,
+    account: User,
+    regions: RegionRepo,
+    knowledge: KnowledgeBase,
+    i18n: I18n,
 ) -> None:
     if callback_data.topic not in TOPIC_NAMES:
         await query.answer(_("That choice is no longer available."), show_alert=True)
         return
     index = await knowledge.index()
-    entries = [entry for entry in index.entries if entry.topic == callback_data.topic]
+    # A villager whose region is known browses their region's rules and the general ones.
+    own = await region_names(regions, account.region_code)
+    entries = [
+        entry
+        for entry in index.entries
+        if entry.topic == callback_data.topic
+        and (own is None or not entry.is_regional or entry.region in own)
+    ]
     page = max(callback_data.page, 0)
     keyboard = entry_buttons(
         entries[page * TOPIC_PAGE : (page + 1) * TOPIC_PAGE], i18n.current_locale

@@ -94,8 +94,8 @@ class Entry(BaseModel):
         return (self.source, *self.also)
 
     def source_line(self) -> str:
-        """How the answer names its source: the document and the clause."""
-        return f"{seed_title(self.source.file)} {self.source.clause}"
+        """How the answer names its sources: each document and its clause."""
+        return "；".join(f"{seed_title(cited.file)} {cited.clause}" for cited in self.sources)
 
 
 @cache

@@ -3,6 +3,7 @@ user of another region honestly that their documents do not say."""
 
 from __future__ import annotations
 
+from handlers.keyboards import AnswerShow
 from tests.harness import BotHarness, texts_of
 
 NEWCOMER = 611
@@ -64,3 +65,19 @@ async def test_traditional_and_english_users_get_the_notice_in_their_language(
     await choose_village(harness, NEWCOMER + 1, "红星村")
     [reply] = await harness.send(NEWCOMER + 1, INCOME_LINE, lang="en")
     assert reply.text.startswith("The documents I have for your area say nothing about this")
+
+
+async def test_a_villagers_topic_list_holds_their_regions_rules_and_the_general_ones(
+    harness: BotHarness,
+) -> None:
+    await choose_village(harness, NEWCOMER, "红星村")  # Yunnan
+    await harness.send(NEWCOMER, "/topics")
+    calls = await harness.press(NEWCOMER, "贫困识别")
+    listing = next(call for call in calls if call.method == "sendMessage")
+    shown = {
+        AnswerShow.unpack(data).entry_id for _, data in listing.buttons if data.startswith("kbs:")
+    }
+    index = await harness.dispatcher["knowledge"].index()
+    assert shown
+    assert all(index.get(entry_id).region in ("all", "云南省") for entry_id in shown)
+    assert "identification.income_line" not in shown  # Changchun's 3200元 line

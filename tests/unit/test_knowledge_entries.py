@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.entries import TOPICS, Entry, seed_region
+from knowledge.entries import TOPICS, Entry, seed_region, seed_title
 from knowledge.loader import bundled_files, load_files
 from knowledge.normalize import compact
 from knowledge.review import entry_problems
@@ -47,3 +47,10 @@ def test_no_phrasing_is_copied_from_an_evaluation_set(eval_set: Path) -> None:
     asked = {compact(json.loads(line)["q"]) for line in lines if line.strip()}
     copied = [(e.id, q) for e in ENTRIES for q in e.questions if compact(q) in asked]
     assert copied == []
+
+
+def test_the_source_line_names_every_cited_document_and_its_clause() -> None:
+    entry = next(entry for entry in ENTRIES if entry.also)
+    line = entry.source_line()
+    for cited in entry.sources:
+        assert f"{seed_title(cited.file)} {cited.clause}" in line
