@@ -76,5 +76,5 @@ def create_dispatcher(
 async def prepare(dispatcher: Dispatcher) -> None:
     """Work before the first update: seed an empty knowledge base and build the search index."""
     knowledge: KnowledgeBase = dispatcher["knowledge"]
-    await knowledge.seed_if_empty()
+    await knowledge.seed()
     await knowledge.index()

@@ -24,7 +24,7 @@ async def answer_one(
     database: Database, question: str, region: str | None, as_json_line: bool, out: TextIO
 ) -> None:
     knowledge = KnowledgeBase(database.sessionmaker)
-    await knowledge.seed_if_empty()
+    await knowledge.seed()
     answer = await _answer(knowledge, database, question, region)
     if as_json_line:
         print(json.dumps(answer, ensure_ascii=False), file=out)
@@ -43,7 +43,7 @@ async def answer_one(
 async def answer_lines(database: Database, source: TextIO, out: TextIO) -> None:
     """One JSON answer line per {"q", "region"} line, in order; a bad line gets an error object."""
     knowledge = KnowledgeBase(database.sessionmaker)
-    await knowledge.seed_if_empty()
+    await knowledge.seed()
     for line in source:
         if not line.strip():
             continue

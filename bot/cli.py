@@ -158,7 +158,7 @@ async def _kb(args: argparse.Namespace, settings: Settings) -> int:
     database = await open_database(settings.database_url)
     knowledge = KnowledgeBase(database.sessionmaker)
     try:
-        await knowledge.seed_if_empty()  # imports and exports start from the bundled entries
+        await knowledge.seed()  # imports and exports start from the bundled entries
         if args.kb_command == "import":
             try:
                 entries = await asyncio.to_thread(load_files, args.files)

@@ -86,6 +86,25 @@ class KnowledgeRepo:
         await self.session.commit()
         return report
 
+    async def only_written_by(self, author: str) -> bool:
+        """No version of any entry was written by anyone else (an administrator, an import)."""
+        query = select(KnowledgeEntryVersion.entry_id).where(
+            KnowledgeEntryVersion.changed_by != author
+        )
+        return await self.session.scalar(query.limit(1)) is None
+
+    async def retire(self, entry_ids: list[str]) -> None:
+        """Stop answering with these entries (their versions are kept)."""
+        if not entry_ids:
+            return
+        await self.session.execute(
+            update(KnowledgeEntry)
+            .where(KnowledgeEntry.id.in_(entry_ids))
+            .values(active=False, updated_at=utcnow())
+        )
+        await self._bump_revision()
+        await self.session.commit()
+
     async def _bump_revision(self) -> None:
         bumped = await self.session.execute(
             update(KnowledgeRevision).values(

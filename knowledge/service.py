@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.knowledge import ImportReport, KnowledgeRepo
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 
 # How often an instance asks the database whether the KB changed (one tiny query).
 REVISION_CHECK_SECONDS = 5.0
+# Who wrote the versions that came with a release.
+SEED_AUTHOR = "seed"
 
 
 def entry_content(entry: Entry) -> dict:
@@ -29,6 +32,18 @@ async def import_entries(
     session: AsyncSession, entries: list[Entry], changed_by: str
 ) -> ImportReport:
     return await KnowledgeRepo(session).save([entry_content(e) for e in entries], changed_by)
+
+
+def _valid_entries(rows: list) -> list[Entry]:
+    """The rows that are valid entries; one an older release stored in another form is left out
+    (and named in the log) rather than stopping the bot."""
+    entries = []
+    for row in rows:
+        try:
+            entries.append(Entry.model_validate(row.content))
+        except ValidationError:
+            log.warning("knowledge entry %s is not valid in this release: left out", row.id)
+    return entries
 
 
 class KnowledgeBase:
@@ -60,7 +75,7 @@ class KnowledgeBase:
                 revision = await repo.revision()
                 if self._index is None or revision != self._index.version:
                     rows = await repo.active_entries()
-                    entries = [Entry.model_validate(row.content) for row in rows]
+                    entries = _valid_entries(rows)
                     self._versions = {row.id: row.version for row in rows}
                     started = time.perf_counter()
                     self._index = KnowledgeIndex(entries, version=revision)
@@ -74,13 +89,26 @@ class KnowledgeBase:
     def version_of(self, entry_id: str) -> int:
         return self._versions.get(entry_id, 0)
 
-    async def seed_if_empty(self) -> ImportReport | None:
-        """A new database gets the bundled entries, so the bot can answer from its first start."""
+    async def seed(self) -> ImportReport | None:
+        """Give the database the bundled entries of this release, unless an administrator has
+        ever changed the knowledge base (then theirs stands; `kb import` brings the bundled ones).
+
+        A new database can answer from its first start, and one seeded by an earlier release
+        gets this release's answers; entries this release no longer has are retired.
+        """
         async with self.sessionmaker() as session:
-            if await KnowledgeRepo(session).revision() > 0:
+            repo = KnowledgeRepo(session)
+            if not await repo.only_written_by(SEED_AUTHOR):
                 return None
-            report = await import_entries(session, load_files(bundled_files()), "seed")
-        log.info("knowledge base seeded with %d bundled entries", len(report.added))
+            bundled = load_files(bundled_files())
+            report = await import_entries(session, bundled, SEED_AUTHOR)
+            kept = {entry.id for entry in bundled}
+            await repo.retire([row.id for row in await repo.active_entries() if row.id not in kept])
+        if report.added or report.changed:
+            log.info(
+                "bundled knowledge base: %d entries added, %d updated",
+                len(report.added), len(report.changed),
+            )  # fmt: skip
         return report
 
 
