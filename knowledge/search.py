@@ -37,8 +37,12 @@ OWN_REGION_BOOST = 1.2
 # "the answer, but of another region"; a closer one is that region's version of the same thing.
 OTHER_REGION_LEAD = 1.3
 MAX_SUGGESTIONS = 3
-# Below this, a message reads more like an everyday question than a policy one (domain.py).
+# Share of a term's character pairs an entry must contain to be taken as its definition.
+TERM_NAMED = 0.5
+# Below this, a message reads more like an everyday question than a policy one (domain.py); a
+# message is offered suggestions only when it reads at least as much like a policy question.
 POLICY_ODDS = -0.3
+SUGGEST_POLICY_ODDS = 0.0
 
 
 # "How much money / how many days / how many years": the number an answer must give to answer it.
@@ -57,6 +61,23 @@ def lacks_the_number_asked(question: str, answer: str) -> bool:
     """The question asks for an amount the answer does not give ("低保一个月发多少钱")."""
     asked = clean(question)
     return any(ask.search(asked) and not given.search(answer) for ask, given in _NUMBERS_ASKED)
+
+
+# "雨露计划是什么", "啥叫建档立卡": the term asked about must be in the entry that defines it.
+_DEFINITION = re.compile(
+    r"^(?:什么是|什么叫|啥是|啥叫)(?P<after>\w{2,10})$"
+    r"|^(?P<before>\w{2,10}?)(?:是什么意思|什么意思|啥意思|是什么|是指什么|指什么|是干什么的)$"
+)
+
+_POINTING = re.compile("那个|这个|那些|这些|那块|这块")
+
+
+def term_defined(question: str) -> str | None:
+    """The term a "what is X" question asks about, or None for another kind of question."""
+    match = _DEFINITION.match(clean(question).replace(" ", ""))
+    if match is None:
+        return None
+    return _POINTING.sub("", match.group("after") or match.group("before"))
 
 
 class Decision(StrEnum):
@@ -168,8 +189,12 @@ class KnowledgeIndex:
         best, *others = ranking.matches
         if self._names_something_else(text, best.entry):
             return SearchResult(Decision.OUT_OF_SCOPE, best)
-        if self._domain.policy_odds(query) < POLICY_ODDS:
+        policy_odds = self._domain.policy_odds(query)
+        if policy_odds < POLICY_ODDS:
             return SearchResult(Decision.OUT_OF_SCOPE, best)
+        if not self._names_the_term_asked(text, best.entry):
+            # Asked what a term means, and the entry never names it: not its definition.
+            return SearchResult(Decision.UNSURE, best, tuple(ranking.matches[:MAX_SUGGESTIONS]))
         if lacks_the_number_asked(text, best.entry.answer):
             # Offered, not asserted: the entry says what the documents say, but not the amount.
             return SearchResult(Decision.UNSURE, best, tuple(ranking.matches[:MAX_SUGGESTIONS]))
@@ -185,7 +210,7 @@ class KnowledgeIndex:
         runner_up = others[0].score if others else 0.0
         if self._is_clear(best, runner_up):
             return SearchResult(Decision.ANSWER, best, tuple(others[:MAX_SUGGESTIONS]))
-        if best.coverage >= UNSURE_COVERAGE:
+        if best.coverage >= UNSURE_COVERAGE and policy_odds >= SUGGEST_POLICY_ODDS:
             return SearchResult(Decision.UNSURE, best, tuple(ranking.matches[:MAX_SUGGESTIONS]))
         return SearchResult(Decision.OUT_OF_SCOPE, best)
 
@@ -208,6 +233,15 @@ class KnowledgeIndex:
         asked = clean(text)
         document = self._cleaned_document(entry)
         return any(word in asked and word not in document for word in lexicon().out_of_scope)
+
+    def _names_the_term_asked(self, text: str, entry: Entry) -> bool:
+        """For "X是什么": most of X's character pairs (typos by sound corrected) are the entry's."""
+        term = term_defined(text)
+        if term is None:
+            return True
+        pairs = [token for token in self._sound_alikes.correct(tokenize(term)) if len(token) == 2]
+        found = [pair for pair in pairs if pair in self._cleaned_document(entry)]
+        return len(found) >= TERM_NAMED * len(pairs)
 
     def _cleaned_document(self, entry: Entry) -> str:
         if entry.id not in self._cleaned:

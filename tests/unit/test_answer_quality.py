@@ -64,3 +64,18 @@ def test_everyday_questions_get_the_honest_i_do_not_know(question: str) -> None:
 def test_the_everyday_corpus_holds_no_policy_phrasing() -> None:
     phrasings = {compact(q) for entry in INDEX.entries for q in entry.questions}
     assert [line for line in general_questions() if compact(line) in phrasings] == []
+
+
+@pytest.mark.parametrize("question", ["雨露计划是什么", "啥叫产业振兴贷"])
+def test_a_term_no_entry_names_is_not_defined_by_another_entry(question: str) -> None:
+    assert not INDEX.search(question).confident
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [("建当立卡是啥意思", "glossary.jiandang_lika"), ("啥叫一户一策", "glossary.yihu_yice")],
+)
+def test_a_term_typed_with_a_typo_is_still_defined(question: str, entry_id: str) -> None:
+    result = INDEX.search(question)
+    assert result.confident
+    assert result.best.entry.id == entry_id
