@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
     region_commands = regions.add_subparsers(dest="regions_command", required=True)
     region_import = region_commands.add_parser("import", help="import a CSV or YAML registry")
     region_import.add_argument("file", type=Path)
+
+    households = commands.add_parser("households", help="the household registry")
+    household_commands = households.add_subparsers(dest="households_command", required=True)
+    household_import = household_commands.add_parser(
+        "import", help="validate, then import a CSV or XLSX registry (db/household_template.py)"
+    )
+    household_import.add_argument("file", type=Path)
+    household_export = household_commands.add_parser(
+        "export", help="write the registry as CSV or XLSX (by the file's extension)"
+    )
+    household_export.add_argument("file", type=Path)
+    household_list = household_commands.add_parser("list", help="one household number a line")
+    for command in (household_export, household_list):
+        command.add_argument("--region", help="only households at or below this region")
 
     ask = commands.add_parser("ask", help="answer one question (or JSON lines with --jsonl)")
     ask.add_argument("question", nargs="?", help="the question, as a villager would type it")
@@ -68,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--level", required=True, choices=["township", "county", "city", "province"])
     case_commands.add_parser("routes", help="list the routing rules, retired ones included")
 
-    commands.add_parser("demo", help="load the sample regions")
+    commands.add_parser("demo", help="load the sample regions and fictional households")
     return parser
 
 
@@ -92,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(cli.dispatch(args, settings))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `huhuqing households list | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except cli.CommandError as error:
         print(f"huhuqing: {error}", file=sys.stderr)
         return error.exit_code

@@ -132,7 +132,62 @@ async def _import_region_file(path: Path, settings: Settings) -> int:
 
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    return await _import_region_file(SAMPLE_REGIONS, settings)
+    await _import_region_file(SAMPLE_REGIONS, settings)
+    from db.household_import import SAMPLE_HOUSEHOLDS, import_households
+
+    database = await open_database(settings.database_url)
+    try:
+        async with database.sessionmaker() as session:
+            report = await import_households(
+                session, SAMPLE_HOUSEHOLDS, "huhuqing demo", sample=True
+            )
+    finally:
+        await database.close()
+    total = report.added + report.changed + report.unchanged
+    print(f"imported {total} fictional sample households from {SAMPLE_HOUSEHOLDS}")
+    return 0
+
+
+async def _households(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.household_commands import export_file, import_file, list_households
+    from db.household_import import HouseholdImportError
+    from db.spreadsheets import SpreadsheetError, check_suffix
+
+    try:
+        if args.households_command in ("import", "export"):
+            check_suffix(args.file)
+        if args.households_command == "import" and not await asyncio.to_thread(args.file.is_file):
+            raise CommandError(f"no such file: {args.file}")
+        database = await open_database(settings.database_url)
+        try:
+            async with database.sessionmaker() as session:
+                if args.households_command == "import":
+                    await import_file(session, args.file, sys.stdout)
+                elif args.households_command == "export":
+                    await export_file(session, args.file, args.region, sys.stdout)
+                else:
+                    await list_households(session, args.region, sys.stdout)
+        finally:
+            await database.close()
+    except HouseholdImportError as error:
+        raise CommandError(
+            f"nothing imported, {len(error.problems)} problem(s):\n{_first(error.problems)}"
+        ) from None
+    except (SpreadsheetError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        if not error.filename:
+            raise
+        raise CommandError(f"{error.filename}: {error.strerror or error}") from None
+    return 0
+
+
+def _first(problems: list[str], limit: int = 100) -> str:
+    """At most ``limit`` problems, and how many more there are."""
+    shown = problems[:limit]
+    if len(problems) > limit:
+        shown.append(f"… and {len(problems) - limit} more")
+    return "\n".join(shown)
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -230,4 +285,5 @@ _COMMANDS = {
     "db": _db,
     "regions": _regions,
     "demo": _demo,
+    "households": _households,
 }

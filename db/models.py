@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -353,3 +353,168 @@ class OutboxMessage(Base):
     case: Mapped[Case | None] = relationship()
 
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),)
+
+
+class HelperRole(StrEnum):
+    BAOBAO = "包保干部"
+    FIRST_SECRETARY = "第一书记"
+    VILLAGE_CADRE = "村干部"
+
+
+class MeasureStatus(StrEnum):
+    PLANNED = "未开始"
+    IN_PROGRESS = "进行中"
+    DONE = "已完成"
+
+
+class Household(Base):
+    """One household of the county's registry (statuses, causes and benefits are the plain
+    values of knowledge/households.py). No ID-card or bank number is ever stored."""
+
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Opaque, as the county's system gives it; re-imports update by it.
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    # The village's path of codes ("53/5306/.../530627101201/"): an area filter is one LIKE.
+    region_path: Mapped[str] = mapped_column(String(200), index=True)
+    head_name: Mapped[str] = mapped_column(String(50))  # shown masked (张*明) to everyone
+    status: Mapped[str] = mapped_column(String(16))
+    status_year: Mapped[int | None]
+    monitor_kind: Mapped[str | None] = mapped_column(String(16))
+    follow_up: Mapped[str | None] = mapped_column(String(16))
+    identified_year: Mapped[int | None]
+    planned_exit_year: Mapped[int | None]
+    actual_exit_year: Mapped[int | None]
+    main_cause: Mapped[str | None] = mapped_column(String(20))
+    other_causes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # 家底
+    land_mu: Mapped[float | None]
+    livestock: Mapped[str | None] = mapped_column(String(200))
+    housing_safe: Mapped[bool | None]
+    safe_water: Mapped[bool | None]
+    medical_insurance: Mapped[bool | None]
+    work: Mapped[str | None] = mapped_column(String(300))  # who works where
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[HouseholdMember]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HouseholdMember.id"
+    )
+    measures: Mapped[list[HouseholdMeasure]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HouseholdMeasure.id"
+    )
+    benefits: Mapped[list[HouseholdBenefit]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HouseholdBenefit.id"
+    )
+    incomes: Mapped[list[HouseholdIncome]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HouseholdIncome.year"
+    )
+    helpers: Mapped[list[HouseholdHelper]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HouseholdHelper.id"
+    )
+    visits: Mapped[list[HouseholdVisit]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HouseholdVisit.id"
+    )
+
+
+class HouseholdMember(Base):
+    __tablename__ = "household_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    relation: Mapped[str] = mapped_column(String(20))
+    age_band: Mapped[str] = mapped_column(String(8))
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class HouseholdMeasure(Base):
+    """A help measure (帮扶措施): type, project, year, money, target result, who answers for it."""
+
+    __tablename__ = "household_measures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    project: Mapped[str | None] = mapped_column(String(100))
+    year: Mapped[int | None]
+    amount: Mapped[int | None]  # yuan
+    target: Mapped[str | None] = mapped_column(String(200))
+    responsible: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(10))
+
+
+class HouseholdBenefit(Base):
+    """A benefit received: 低保, a microcredit loan (with its start and due date) …"""
+
+    __tablename__ = "household_benefits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[int | None]  # yuan
+    start: Mapped[date | None]
+    due: Mapped[date | None] = mapped_column(index=True)  # loan reminders look for these
+
+
+class HouseholdIncome(Base):
+    """Per-capita net income of one year, in yuan."""
+
+    __tablename__ = "household_incomes"
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    per_capita: Mapped[int]
+
+
+class HouseholdHelper(Base):
+    """A helper cadre (包保干部, 第一书记, 村干部) and how to reach them."""
+
+    __tablename__ = "household_helpers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(30))
+
+
+class HouseholdVisit(Base):
+    """A helper's visit: the date, the checklist items looked at (七看), a note, by whom."""
+
+    __tablename__ = "household_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    visited_on: Mapped[date]
+    checklist: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    visited_by: Mapped[str | None] = mapped_column(String(50))
+
+
+class HouseholdVersion(Base):
+    """Every content a household had (as its template row): who changed it, when."""
+
+    __tablename__ = "household_versions"
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

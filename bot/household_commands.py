@@ -1,0 +1,58 @@
+"""`huhuqing households import | export | list`: the county's registry from the command line."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.household_import import ImportReport, export_households, import_households
+from db.households import HouseholdRepo
+from db.regions import RegionRepo
+
+
+async def area_of(session: AsyncSession, region: str | None) -> str | None:
+    """The code path of a region given by code or exact name; ValueError when not one region."""
+    if not region:
+        return None
+    repo = RegionRepo(session)
+    found = await repo.get(region)
+    if found is None:
+        lookup = await repo.lookup(region)
+        matches = lookup.regions if lookup.exact else []
+        if len(matches) > 1:
+            codes = ", ".join(match.code for match in matches)
+            raise ValueError(f"{region} names several regions ({codes}); give the code")
+        if not matches:
+            raise ValueError(f"no region has the code or name {region}")
+        found = matches[0]
+    return await HouseholdRepo(session).area_path(found.code)
+
+
+async def import_file(session: AsyncSession, path: Path, out: TextIO) -> ImportReport:
+    report = await import_households(session, path, f"import {path.name} by {_operator()}")
+    print(
+        f"{report.added} added, {report.changed} changed, {report.unchanged} unchanged from {path}",
+        file=out,
+    )
+    return report
+
+
+async def export_file(session: AsyncSession, path: Path, region: str | None, out: TextIO) -> None:
+    count = await export_households(session, path, await area_of(session, region))
+    print(f"exported {count} households to {path}", file=out)
+
+
+async def list_households(session: AsyncSession, region: str | None, out: TextIO) -> None:
+    """One household a line, its number first: number, village, masked head, status."""
+    for row in await HouseholdRepo(session).numbers(await area_of(session, region)):
+        print("\t".join(row), file=out)
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "unknown"
