@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     household_list = household_commands.add_parser("list", help="one household number a line")
     for command in (household_export, household_list):
         command.add_argument("--region", help="only households at or below this region")
+    bindcode = household_commands.add_parser(
+        "bindcode", help="a one-time code (7 days) that links a member's account to a household"
+    )
+    bindcode.add_argument("number", help="the household's number")
+    bindcode.add_argument("--qr", type=Path, help="also write the link's QR code to this PNG")
 
     ask = commands.add_parser("ask", help="answer one question (or JSON lines with --jsonl)")
     ask.add_argument("question", nargs="?", help="the question, as a villager would type it")

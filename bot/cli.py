@@ -149,7 +149,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _households(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.household_commands import export_file, import_file, list_households
+    from bot.household_commands import bind_code, export_file, import_file, list_households
     from db.household_import import HouseholdImportError
     from db.spreadsheets import SpreadsheetError, check_suffix
 
@@ -158,6 +158,8 @@ async def _households(args: argparse.Namespace, settings: Settings) -> int:
             check_suffix(args.file)
         if args.households_command == "import" and not await asyncio.to_thread(args.file.is_file):
             raise CommandError(f"no such file: {args.file}")
+        if args.households_command == "bindcode" and args.qr and not settings.bot_username:
+            raise CommandError("--qr needs HUHUQING_BOT_USERNAME, the bot's @username", 2)
         database = await open_database(settings.database_url)
         try:
             async with database.sessionmaker() as session:
@@ -165,6 +167,10 @@ async def _households(args: argparse.Namespace, settings: Settings) -> int:
                     await import_file(session, args.file, sys.stdout)
                 elif args.households_command == "export":
                     await export_file(session, args.file, args.region, sys.stdout)
+                elif args.households_command == "bindcode":
+                    await bind_code(
+                        session, args.number, settings.bot_username, args.qr, sys.stdout
+                    )
                 else:
                     await list_households(session, args.region, sys.stdout)
         finally:

@@ -18,6 +18,8 @@ def menu() -> list[BotCommand]:
         BotCommand(command="topics", description=_("Policies by topic")),
         BotCommand(command="report", description=_("Report a problem")),
         BotCommand(command="mycases", description=_("My reports")),
+        BotCommand(command="bind", description=_("Link my account to my household")),
+        BotCommand(command="unbind", description=_("Unlink my account from my household")),
         BotCommand(command="help", description=_("What I can do")),
         BotCommand(command="language", description=_("简体中文 / 繁體中文 / English")),
         BotCommand(command="cancel", description=_("Stop what you are doing")),

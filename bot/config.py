@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     default_locale: Locale = "zh_Hans"
     log_level: str = "INFO"
     hotline: str = Field(default="12317", description="complaint hotline shown to users")
+    bot_username: str | None = Field(
+        default=None,
+        description="the bot's @username, for the links `households bindcode` prints",
+    )
 
     @field_validator("bot_token")
     @classmethod
@@ -69,6 +74,16 @@ class Settings(BaseSettings):
         if not isinstance(logging.getLevelName(value.upper()), int):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+    @field_validator("bot_username", mode="before")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError("must be the bot's username, like huhuqing_bot")
+        return name
 
     @field_validator("redis_url", "telegram_api_url", "webhook_url")
     @classmethod

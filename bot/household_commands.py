@@ -1,13 +1,17 @@
-"""`huhuqing households import | export | list`: the county's registry from the command line."""
+"""`huhuqing households import | export | list | bindcode`: the county's registry from the command
+line."""
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bind_links import bind_link, qr_png
+from db.bindings import BindingRepo
 from db.household_import import ImportReport, export_households, import_households
 from db.households import HouseholdRepo
 from db.regions import RegionRepo
@@ -49,6 +53,23 @@ async def list_households(session: AsyncSession, region: str | None, out: TextIO
     """One household a line, its number first: number, village, masked head, status."""
     for row in await HouseholdRepo(session).numbers(await area_of(session, region)):
         print("\t".join(row), file=out)
+
+
+async def bind_code(
+    session: AsyncSession, number: str, bot_username: str | None, qr: Path | None, out: TextIO
+) -> None:
+    """The code on the first line, then the deep link when the bot's username is known."""
+    household = await HouseholdRepo(session).get(number.strip())
+    if household is None:
+        raise ValueError(f"no household has the number {number}")
+    code, _ = await BindingRepo(session).create_code(household, f"cli:{_operator()}")
+    print(code, file=out)
+    if bot_username:
+        link = bind_link(bot_username, code)
+        print(link, file=out)
+        if qr is not None:
+            await asyncio.to_thread(qr.write_bytes, qr_png(link))
+            print(f"QR code written to {qr}", file=out)
 
 
 def _operator() -> str:

@@ -518,3 +518,52 @@ class HouseholdVersion(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     changed_by: Mapped[str] = mapped_column(String(120))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BindingCode(Base):
+    """A one-time code that links a Telegram account to a household. Only its hash is kept."""
+
+    __tablename__ = "binding_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[str] = mapped_column(String(120))  # "telegram:800", "cli:alice"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_at: Mapped[datetime | None]
+
+
+class HouseholdBinding(Base):
+    """A Telegram account linked to a household (one household per account at a time)."""
+
+    __tablename__ = "household_bindings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(
+        ForeignKey("users.telegram_id", ondelete="CASCADE"), index=True
+    )
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    bound_at: Mapped[datetime] = mapped_column(default=utcnow)
+    unbound_at: Mapped[datetime | None]
+
+    household: Mapped[Household] = relationship(lazy="joined")
+
+
+class BindingAttempt(Base):
+    """One try at a binding code (never the code itself): wrong ones within an hour are limited."""
+
+    __tablename__ = "binding_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    ok: Mapped[bool]
+
+    __table_args__ = (Index("ix_binding_attempts_user_at", "telegram_id", "at"),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, ask, cases, errors, language, mycases, report, start
+from handlers import admin, ask, cases, errors, households, language, mycases, report, start
 
 
 def create_routers() -> list[Router]:
@@ -12,6 +12,7 @@ def create_routers() -> list[Router]:
     return [
         errors.create_router(),
         language.create_router(),
+        households.create_router(),  # before start: /start bind_CODE
         start.create_router(),
         report.create_router(),
         cases.create_router(),

@@ -1,8 +1,11 @@
-"""Who may see which cases: a cadre's area, as a prefix of the cases' unit paths."""
+"""Who may see which cases and households: a cadre's area, as a prefix of their paths."""
 
 from __future__ import annotations
 
-from db.models import Role, User
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.households import HouseholdRepo
+from db.models import Household, Role, User
 from db.regions import RegionRepo
 from grievances.routing import unit_path
 
@@ -20,3 +23,17 @@ async def area_path(user: User, regions: RegionRepo) -> str | None:
         return "" if user.role == Role.ADMIN else None
     path = await regions.path(user.area_code)
     return unit_path(path) if path else None
+
+
+async def household_in_area(
+    user: User, regions: RegionRepo, session: AsyncSession, number: str
+) -> Household | None:
+    """The household with this number if the user handles its village; None otherwise, so that
+    a household outside the area looks exactly like one that does not exist."""
+    area = await area_path(user, regions)
+    if area is None:
+        return None
+    household = await HouseholdRepo(session).get(number.strip())
+    if household is None or not household.region_path.startswith(area):
+        return None
+    return household

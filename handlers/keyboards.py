@@ -88,3 +88,13 @@ class CaseAddInfo(CallbackData, prefix="cai"):
 
 class CasesPage(CallbackData, prefix="cp"):
     page: int
+
+
+class BindingUnbind(CallbackData, prefix="ub"):
+    """End this account–household link (the member themself, or a cadre of the area)."""
+
+    binding_id: int
+
+
+class BindingKeep(CallbackData, prefix="ubk"):
+    """The member changed their mind: keep the link."""

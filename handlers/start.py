@@ -48,6 +48,8 @@ def help_text() -> str:
         "/topics — browse the policies by topic\n"
         "/report — report a problem\n"
         "/mycases — your reports and where they stand\n"
+        "/bind — link your account to your household (the code comes from your village cadre)\n"
+        "/unbind — remove that link\n"
         "/start — start again and see or change your village\n"
         "/language — 简体中文 / 繁體中文 / English\n"
         "/help — this message\n"

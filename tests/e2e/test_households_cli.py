@@ -1,11 +1,16 @@
-"""`huhuqing households import | list | export` and `demo`, as the county office runs them."""
+"""`huhuqing households import | list | export | bindcode` and `demo`, as the county office runs
+them."""
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from pathlib import Path
 
+from db.bindings import code_hash
 from db.household_import import TEMPLATE_XLSX
 from tests.e2e.conftest import huhuqing
+from tests.qr_check import assert_qr_of
 
 
 def test_import_list_export_and_a_bad_file(cli_env: dict[str, str], tmp_path: Path) -> None:
@@ -59,3 +64,41 @@ def test_import_list_export_and_a_bad_file(cli_env: dict[str, str], tmp_path: Pa
     assert (unknown.returncode, unknown.stderr.strip()) == (
         1, "huhuqing: no region has the code or name 火星村",
     )  # fmt: skip
+
+
+def test_bindcode_prints_the_code_then_the_link_and_writes_the_qr_code(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    assert huhuqing("db", "upgrade", env=cli_env).returncode == 0
+    assert huhuqing("demo", env=cli_env).returncode == 0
+    number = "SAMPLE-530627101201-01"
+
+    plain = huhuqing("households", "bindcode", number, env=cli_env)
+    assert plain.returncode == 0, plain.stderr
+    [code] = plain.stdout.splitlines()  # without the bot's username, no link
+    assert re.fullmatch(r"[34679A-Y]{4}-[34679A-Y]{4}", code)
+
+    qr = tmp_path / "card.png"
+    env = {**cli_env, "HUHUQING_BOT_USERNAME": "@huhuqing_bot"}
+    linked = huhuqing("households", "bindcode", number, "--qr", str(qr), env=env)
+    assert linked.returncode == 0, linked.stderr
+    code, link, written = linked.stdout.splitlines()
+    assert link == f"https://t.me/huhuqing_bot?start=bind_{code.replace('-', '')}"
+    assert written == f"QR code written to {qr}"
+    assert_qr_of(qr.read_bytes(), link)
+
+    # Both codes are stored as hashes, open, valid for 7 days, made by the operator.
+    database = cli_env["HUHUQING_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT code_hash, created_by, used_at FROM binding_codes")
+        stored = {row[0]: row[1:] for row in rows}
+    assert set(stored) == {code_hash(plain.stdout), code_hash(code)}
+    assert all(by.startswith("cli:") and used is None for by, used in stored.values())
+
+    unknown = huhuqing("households", "bindcode", "NO-SUCH-1", env=cli_env)
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        1, "huhuqing: no household has the number NO-SUCH-1",
+    )  # fmt: skip
+    no_name = huhuqing("households", "bindcode", number, "--qr", str(qr), env=cli_env)
+    assert no_name.returncode == 2
+    assert "HUHUQING_BOT_USERNAME" in no_name.stderr
