@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,6 +16,7 @@ from knowledge.homophones import SoundAlikes
 from knowledge.intent import looks_like_grievance
 from knowledge.lexicon import lexicon
 from knowledge.normalize import compact
+from knowledge.question_shapes import lacks_the_number_asked, term_defined
 from knowledge.tokens import clean, tokenize
 
 # bm25s sets its logger to DEBUG on import and logs every index build.
@@ -43,41 +43,6 @@ TERM_NAMED = 0.5
 # message is offered suggestions only when it reads at least as much like a policy question.
 POLICY_ODDS = -0.3
 SUGGEST_POLICY_ODDS = 0.0
-
-
-# "How much money / how many days / how many years": the number an answer must give to answer it.
-# (A year such as 2020年 is a date, not a number of years.)
-_NUMBERS_ASKED = (
-    (
-        re.compile(r"(?<!了)多少钱|几块|多少块|多少元|几万|[领发给拿]多少"),
-        re.compile(r"\d[\d.]*(?:万|元|块)"),
-    ),
-    (re.compile(r"多少天|几天"), re.compile(r"\d[\d.]*天|[一二三四五六七八九十两百]+天")),
-    (re.compile(r"几年|多少年"), re.compile(r"(?<!\d)\d{1,2}年|[一二三四五六七八九十两]+年")),
-)
-
-
-def lacks_the_number_asked(question: str, answer: str) -> bool:
-    """The question asks for an amount the answer does not give ("低保一个月发多少钱")."""
-    asked = clean(question)
-    return any(ask.search(asked) and not given.search(answer) for ask, given in _NUMBERS_ASKED)
-
-
-# "雨露计划是什么", "啥叫建档立卡": the term asked about must be in the entry that defines it.
-_DEFINITION = re.compile(
-    r"^(?:什么是|什么叫|啥是|啥叫)(?P<after>\w{2,10})$"
-    r"|^(?P<before>\w{2,10}?)(?:是什么意思|什么意思|啥意思|是什么|是指什么|指什么|是干什么的)$"
-)
-
-_POINTING = re.compile("那个|这个|那些|这些|那块|这块")
-
-
-def term_defined(question: str) -> str | None:
-    """The term a "what is X" question asks about, or None for another kind of question."""
-    match = _DEFINITION.match(clean(question).replace(" ", ""))
-    if match is None:
-        return None
-    return _POINTING.sub("", match.group("after") or match.group("before"))
 
 
 class Decision(StrEnum):
