@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, ask, cases, errors, households, language, mycases, report, start
+from handlers import (
+    admin,
+    ask,
+    cases,
+    errors,
+    households,
+    language,
+    mycases,
+    own_household,
+    report,
+    start,
+)
 
 
 def create_routers() -> list[Router]:
@@ -18,5 +29,6 @@ def create_routers() -> list[Router]:
         cases.create_router(),
         mycases.create_router(),
         admin.create_router(),
+        own_household.create_router(),  # before ask: "我家" questions of bound users
         ask.create_router(),
     ]
