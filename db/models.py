@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -120,6 +121,8 @@ class User(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when Telegram answers 403 (the user blocked the bot): nothing more is sent to them.
     blocked_at: Mapped[datetime | None]
+    # Reminders about one's household (a loan falling due); /notify off turns them off.
+    household_notices: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     __table_args__ = (Index("ix_users_role", "role"),)
 
@@ -251,6 +254,12 @@ class Case(Base):
     resolve_reminded: Mapped[bool] = mapped_column(default=False)
     # The Telegram update that confirmed the report: the same update twice makes one case.
     source_update_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The household a 待遇咨询 or 家庭情况变化 case is about, and what was reported, structured
+    # (the benefit asked about; the change, the member, …), for the cadre to act on.
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="SET NULL"), index=True
+    )
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Optimistic locking: two replicas (or a cadre and the deadline job) changing the same case
     # at once cannot both win; the loser's commit fails and it reloads.
     version: Mapped[int] = mapped_column(default=1)
@@ -567,3 +576,37 @@ class BindingAttempt(Base):
     ok: Mapped[bool]
 
     __table_args__ = (Index("ix_binding_attempts_user_at", "telegram_id", "at"),)
+
+
+class HouseholdView(Base):
+    """The audit log: every time a cadre or admin looked at a household (never what they saw).
+    The number and the village's path are copied so the log stays readable and filterable by
+    area on its own."""
+
+    __tablename__ = "household_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="SET NULL"), index=True
+    )
+    household_number: Mapped[str] = mapped_column(String(40))
+    region_path: Mapped[str] = mapped_column(String(200))
+    viewer: Mapped[str] = mapped_column(String(120))  # "telegram:800", "cli:alice"
+    viewer_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(20))  # "view", "list", "bindings", "export", …
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_household_views_path_at", "region_path", "at"),)
+
+
+class LoanReminder(Base):
+    """A loan reminder already queued: one per household and due date, however often the job
+    runs or how many instances run it."""
+
+    __tablename__ = "loan_reminders"
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    due: Mapped[date] = mapped_column(primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)

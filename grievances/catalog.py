@@ -17,6 +17,8 @@ class Category:
     code: str
     names: dict[str, str]
     asks_about_whom: bool = False
+    # False for categories filed from a household's own flows (they need the household).
+    in_report_flow: bool = True
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names.get("zh_Hans") or self.code
@@ -32,6 +34,11 @@ class Deadlines:
 def categories() -> dict[str, Category]:
     records = yaml.safe_load((DATA / "categories.yaml").read_text(encoding="utf-8"))
     return {record["code"]: Category(**record) for record in records}
+
+
+def report_flow_categories() -> list[Category]:
+    """The categories a villager chooses from in /report, in order."""
+    return [category for category in categories().values() if category.in_report_flow]
 
 
 @cache

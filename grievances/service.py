@@ -117,6 +117,9 @@ class Report:
     about: RegionLevel | None = None  # for complaints about cadres: whose
     photos: list[str] = field(default_factory=list)
     location: tuple[float, float] | None = None
+    # For 待遇咨询 and 家庭情况变化: the household, and what exactly was asked or reported.
+    household_id: int | None = None
+    details: dict[str, Any] | None = None
 
 
 def _one_writer(change: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
@@ -183,6 +186,8 @@ class CaseService:
             first_accept_due=now + limits.accept,
             first_resolve_due=now + limits.resolve,
             source_update_id=source_update_id,
+            household_id=report.household_id,
+            details=report.details,
         )
         case.attachments = [CaseAttachment(kind="photo", file_id=file) for file in report.photos]
         if report.location:

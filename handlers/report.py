@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from db.models import RegionLevel, User
 from db.regions import RegionRepo
-from grievances.catalog import categories
+from grievances.catalog import categories, report_flow_categories
 from grievances.service import CaseService, Renderer, Report
 from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import ReportAbout, ReportCategory, ReportPlace, ReportStep
@@ -112,8 +112,10 @@ async def start_from_button(query: CallbackQuery, state: FSMContext, i18n: I18n)
 
 def _category_prompt(locale: str) -> dict[str, Any]:
     keyboard = InlineKeyboardBuilder()
-    for code in categories():
-        keyboard.button(text=category_name(code, locale), callback_data=ReportCategory(code=code))
+    for category in report_flow_categories():
+        keyboard.button(
+            text=category.name(locale), callback_data=ReportCategory(code=category.code)
+        )
     _cancel_row(keyboard).adjust(2)
     return {
         "text": _("Report a problem. What is it about?") + "\n" + _("/cancel stops at any step."),
@@ -140,7 +142,7 @@ async def choose_category(
     regions: RegionRepo,
 ) -> None:
     category = categories().get(callback_data.code)
-    if category is None:
+    if category is None or not category.in_report_flow:
         await stale_button(query)
         return
     await _update_report(state, category=category.code)
