@@ -4,14 +4,20 @@ the whole run fail at once in CI (CI=true), so that a green CI always means they
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+import knowledge.service
 from bot.config import Settings
 from db import migrate
+from knowledge.entries import Entry
+from knowledge.search import KnowledgeIndex
+from knowledge.service import entry_content
 from tests import services
 
 _PROBLEMS: dict[str, str | None] = {}
@@ -30,6 +36,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for service in ("postgres", "redis"):
             if service in item.keywords and _PROBLEMS.get(service):
                 item.add_marker(pytest.mark.skip(reason=f"{service}: {_PROBLEMS[service]}"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_index_per_knowledge_base() -> Iterator[None]:
+    """Every test's bot builds its search index from the same bundled entries: build it once per
+    distinct set of entries (an index is not changed after it is built)."""
+    built: dict[tuple[int, str], KnowledgeIndex] = {}
+
+    def index(entries: Sequence[Entry], version: int = 0) -> KnowledgeIndex:
+        key = (version, json.dumps([entry_content(e) for e in entries], sort_keys=True))
+        if key not in built:
+            built[key] = KnowledgeIndex(entries, version=version)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(knowledge.service, "KnowledgeIndex", index)
+        yield
 
 
 @pytest.fixture
@@ -71,7 +94,16 @@ def settings(sqlite_url: str) -> Settings:
     return Settings(_env_file=None, database_url=sqlite_url, bot_token=None)  # type: ignore[call-arg]
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head for the whole run: tests get copies of it."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def migrated_sqlite(sqlite_url: str) -> str:
-    migrate.upgrade(sqlite_url)
+def migrated_sqlite(sqlite_url: str, migrated_template: Path) -> str:
+    """An empty database at the newest revision (a copy of the migrated template)."""
+    shutil.copyfile(migrated_template, sqlite_url.removeprefix("sqlite+aiosqlite:///"))
     return sqlite_url

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -8,14 +11,56 @@ from bot.app import prepare
 from bot.config import Settings
 from db.region_import import SAMPLE_REGIONS, import_regions
 from db.session import Database, open_database
+from knowledge.service import KnowledgeBase
 from tests.harness import BotHarness
 
 
+@pytest.fixture(scope="session")
+def regions_template(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated template with the sample regions imported, made once for the whole run."""
+    path = tmp_path_factory.mktemp("template") / "regions.db"
+    shutil.copyfile(migrated_template, path)
+
+    async def load() -> None:
+        database = await open_database(f"sqlite+aiosqlite:///{path}")
+        async with database.sessionmaker() as session:
+            await import_regions(session, SAMPLE_REGIONS)
+        await database.close()
+
+    asyncio.run(load())
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeded_template(regions_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The regions template with the bundled knowledge base seeded, as a running bot has it."""
+    path = tmp_path_factory.mktemp("template") / "seeded.db"
+    shutil.copyfile(regions_template, path)
+
+    async def seed() -> None:
+        database = await open_database(f"sqlite+aiosqlite:///{path}")
+        await KnowledgeBase(database.sessionmaker).seed()
+        await database.close()
+
+    asyncio.run(seed())
+    return path
+
+
 @pytest.fixture
-async def database(settings: Settings, migrated_sqlite: str) -> AsyncIterator[Database]:
+def database_file(settings: Settings, request: pytest.FixtureRequest) -> Path:
+    """A copy of the regions template; for a test that drives the bot (the harness), of the
+    seeded one, as the bot has it after its first start."""
+    seeded = "harness" in request.fixturenames
+    template = request.getfixturevalue("seeded_template" if seeded else "regions_template")
+    path = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///"))
+    shutil.copyfile(template, path)
+    return path
+
+
+@pytest.fixture
+async def database(settings: Settings, database_file: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database holding the sample regions."""
     database = await open_database(settings.database_url)
-    async with database.sessionmaker() as session:
-        await import_regions(session, SAMPLE_REGIONS)
     yield database
     await database.close()
 
