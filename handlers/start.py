@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from db.models import Region, RegionLevel, User
+from db.models import Region, RegionLevel, Role, User
 from db.regions import RegionRepo
 from handlers.ask import answer_question
 from handlers.filters import PLAIN_TEXT
@@ -49,6 +49,9 @@ def help_text() -> str:
         "/report — report a problem\n"
         "/mycases — your reports and where they stand\n"
         "/bind — link your account to your household (the code comes from your village cadre)\n"
+        "/mycard — your household's card: its help, helpers and policies\n"
+        "/change — tell your township about a change in your family\n"
+        "/notify — reminders (a loan falling due) on or off\n"
         "/unbind — remove that link\n"
         "/start — start again and see or change your village\n"
         "/language — 简体中文 / 繁體中文 / English\n"
@@ -89,8 +92,35 @@ async def start(message: Message, state: FSMContext, account: User, regions: Reg
     await message.answer(text, reply_markup=markup)
 
 
-async def show_help(message: Message) -> None:
-    await message.answer(help_text())
+def cadre_help_text() -> str:
+    return _(
+        "For cadres:\n"
+        "/cases — the cases of your area; /case NUMBER — one case\n"
+        "/households — the households of your area, what needs attention first\n"
+        "/household NUMBER — one household; record a visit there\n"
+        "/bindcode NUMBER — a binding code and QR card for a household\n"
+        "/bindings NUMBER — who is linked; /revokecodes NUMBER — cancel its codes"
+    )
+
+
+def admin_help_text() -> str:
+    return _(
+        "For administrators:\n"
+        "/grant TELEGRAM_ID cadre|admin|villager REGION_CODE — give a role\n"
+        "/linkgroup REGION_CODE — in a unit's group chat: send its cases there\n"
+        "/stats — statistics; /unanswered — questions I could not answer\n"
+        "/audit [NUMBER] — who looked at which household"
+    )
+
+
+async def show_help(message: Message, account: User) -> None:
+    """The villager's commands, and those of the sender's role."""
+    parts = [help_text()]
+    if account.role in (Role.CADRE, Role.ADMIN):
+        parts.append(cadre_help_text())
+    if account.role == Role.ADMIN:
+        parts.append(admin_help_text())
+    await message.answer("\n\n".join(parts))
 
 
 async def cancel(message: Message, state: FSMContext) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from db.models import User
+from db.models import Role, User
 from db.session import Database
+from db.users import UserRepo
 from handlers.keyboards import RegionNav, RegionPick
 from tests.harness import BotHarness, alerts_of, texts_of
 
@@ -158,6 +159,20 @@ async def test_help_and_cancel(harness: BotHarness) -> None:
     # After /cancel a typed place name is no longer taken as a village choice.
     calls = await harness.send(VILLAGER, "红星村")
     assert "已保存" not in texts_of(calls)
+
+
+async def test_help_shows_each_role_its_own_commands(
+    harness: BotHarness, database: Database
+) -> None:
+    async with database.sessionmaker() as session:
+        await UserRepo(session).grant(801, Role.CADRE, "530627101")
+        await UserRepo(session).grant(901, Role.ADMIN, "530627")
+    villager = texts_of(await harness.send(VILLAGER, "/help"))
+    cadre = texts_of(await harness.send(801, "/help"))
+    admin = texts_of(await harness.send(901, "/help", lang="en"))
+    assert "/mycard" in villager and "/households" not in villager and "/audit" not in villager
+    assert "/households" in cadre and "/bindcode" in cadre and "/audit" not in cadre
+    assert "/households" in admin and "/audit" in admin and "For administrators" in admin
 
 
 async def test_a_redelivered_update_is_handled_once(harness: BotHarness) -> None:
