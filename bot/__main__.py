@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--level", required=True, choices=["township", "county", "city", "province"])
     case_commands.add_parser("routes", help="list the routing rules, retired ones included")
 
+    audit = commands.add_parser("audit", help="who viewed which household, newest first")
+    audit.add_argument("--region", help="only households at or below this region (code or name)")
+    audit.add_argument("--household", help="only this household number")
+    audit.add_argument("--since", help="from this day on (YYYY-MM-DD, China time)")
+    audit.add_argument("--limit", default="100", help="at most this many lines (default 100)")
+
     commands.add_parser("demo", help="load the sample regions and fictional households")
     return parser
 

@@ -196,6 +196,22 @@ def _first(problems: list[str], limit: int = 100) -> str:
     return "\n".join(shown)
 
 
+async def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.audit_commands import parse_limit, parse_since, print_views
+
+    try:
+        since, limit = parse_since(args.since), parse_limit(args.limit)
+        database = await open_database(settings.database_url)
+        try:
+            async with database.sessionmaker() as session:
+                await print_views(session, args.region, args.household, since, limit, sys.stdout)
+        finally:
+            await database.close()
+    except ValueError as error:
+        raise CommandError(str(error), exit_code=2) from None
+    return 0
+
+
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ask import answer_lines, answer_one
 
@@ -292,4 +308,5 @@ _COMMANDS = {
     "regions": _regions,
     "demo": _demo,
     "households": _households,
+    "audit": _audit,
 }

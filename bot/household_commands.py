@@ -11,9 +11,12 @@ from typing import TextIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bind_links import bind_link, qr_png
+from db import audit
+from db.audit import ViewAction
 from db.bindings import BindingRepo
 from db.household_import import ImportReport, export_households, import_households
 from db.households import HouseholdRepo
+from db.models import Role
 from db.regions import RegionRepo
 
 
@@ -45,7 +48,9 @@ async def import_file(session: AsyncSession, path: Path, out: TextIO) -> ImportR
 
 
 async def export_file(session: AsyncSession, path: Path, region: str | None, out: TextIO) -> None:
-    count = await export_households(session, path, await area_of(session, region))
+    area = await area_of(session, region)
+    count = await export_households(session, path, area)
+    await audit.record_area(session, area, f"cli:{_operator()}", Role.ADMIN, ViewAction.EXPORT)
     print(f"exported {count} households to {path}", file=out)
 
 
@@ -62,7 +67,9 @@ async def bind_code(
     household = await HouseholdRepo(session).get(number.strip())
     if household is None:
         raise ValueError(f"no household has the number {number}")
-    code, _ = await BindingRepo(session).create_code(household, f"cli:{_operator()}")
+    viewer = f"cli:{_operator()}"
+    await audit.record(session, [household], viewer, Role.ADMIN, ViewAction.BINDCODE)
+    code, _ = await BindingRepo(session).create_code(household, viewer)
     print(code, file=out)
     if bot_username:
         link = bind_link(bot_username, code)

@@ -86,10 +86,24 @@ class HouseholdRepo:
                 return
             last = page[-1].number
 
+    async def region_names(self, household: Household) -> list[str]:
+        """The names of the household's village and its ancestors, top down, in one query:
+        their codes are the household's path (the tree is walked if it has changed since)."""
+        codes = [code for code in household.region_path.split("/") if code]
+        query = select(Region.code, Region.name, Region.parent_code).where(Region.code.in_(codes))
+        found = {code: (name, parent) for code, name, parent in await self.session.execute(query)}
+        names, code = [], household.region_code
+        while code in found:
+            name, code = found.pop(code)
+            names.append(name)
+        if code is not None:
+            return await region_names(RegionRepo(self.session), household.region_code) or []
+        return names[::-1]
+
     async def profile(self, household: Household) -> HouseholdProfile:
         """What the eligibility rules look at: no name, the village and its ancestors."""
         data = data_of(household)
-        names = await region_names(RegionRepo(self.session), household.region_code) or []
+        names = await self.region_names(household)
         return HouseholdProfile(
             number=data.number,
             region_names=tuple(names),

@@ -514,6 +514,9 @@ class HouseholdVisit(Base):
     note: Mapped[str | None] = mapped_column(Text)
     visited_by: Mapped[str | None] = mapped_column(String(50))
 
+    # The cadre's list asks for each household's last visit.
+    __table_args__ = (Index("ix_household_visits_household_date", "household_id", "visited_on"),)
+
 
 class HouseholdVersion(Base):
     """Every content a household had (as its template row): who changed it, when."""

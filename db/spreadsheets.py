@@ -6,9 +6,10 @@ them. Blank rows, and rows whose first cell starts with ``#`` (comments), are sk
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -34,42 +35,77 @@ def check_suffix(path: Path) -> None:
         raise SpreadsheetError(f"{path}: expected a .csv or .xlsx file")
 
 
-def read_table(path: Path) -> Table:
-    """The first sheet (or the CSV) as a header and numbered rows of stripped strings."""
+@dataclass
+class TableStream:
+    """A table read as it is iterated: the header, and the numbered rows after it."""
+
+    header: list[str]
+    header_row: int
+    rows: Iterator[tuple[int, list[str]]]
+
+
+@contextmanager
+def open_table(path: Path) -> Iterator[TableStream]:
+    """The first sheet (or the CSV), its rows read one at a time while the file stays open: a
+    file of any size is read in constant memory."""
     check_suffix(path)
     if not path.is_file():
         raise SpreadsheetError(f"no such file: {path}")
-    rows = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
-    table: Table | None = None
-    for number, cells in rows:
-        if not any(cells) or cells[0].startswith("#"):
-            continue
-        if table is None:
-            table = Table(header=cells, header_row=number)
+    with ExitStack() as stack:
+        if path.suffix.lower() == ".xlsx":
+            lines = _xlsx_rows(path, stack)
         else:
-            table.rows.append((number, cells))
-    if table is None:
-        raise SpreadsheetError(f"{path}: the file is empty (no header row)")
-    return table
+            lines = _csv_rows(path, stack)
+        rows = (
+            (number, cells)
+            for number, cells in lines
+            if any(cells) and not cells[0].startswith("#")
+        )
+        first = next(rows, None)
+        if first is None:
+            raise SpreadsheetError(f"{path}: the file is empty (no header row)")
+        yield TableStream(header=first[1], header_row=first[0], rows=rows)
 
 
-def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:  # Excel in China saves CSV as GBK
-            text = data.decode("gb18030")
+def read_table(path: Path) -> Table:
+    """The first sheet (or the CSV) as a header and numbered rows of stripped strings."""
+    with open_table(path) as stream:
+        return Table(stream.header, stream.header_row, list(stream.rows))
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM), else GBK as Excel in China saves CSV; checked in chunks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as file:
+        try:
+            while chunk := file.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+        file.seek(0)
+        decoder = codecs.getincrementaldecoder("gb18030")()
+        try:
+            while chunk := file.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "gb18030"
         except UnicodeDecodeError:
             raise SpreadsheetError(f"{path}: neither UTF-8 nor GBK text") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+
+
+def _csv_rows(path: Path, stack: ExitStack) -> Iterator[tuple[int, list[str]]]:
+    file = stack.enter_context(path.open(encoding=_csv_encoding(path), newline=""))
+    reader = csv.reader(file)
     try:
-        return [(reader.line_num, [cell.strip() for cell in row]) for row in reader]
+        for row in reader:
+            yield reader.line_num, [cell.strip() for cell in row]
     except csv.Error as error:
         raise SpreadsheetError(f"{path}:{reader.line_num}: not valid CSV ({error})") from None
 
 
-def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
+def _xlsx_rows(path: Path, stack: ExitStack) -> Iterator[tuple[int, list[str]]]:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -79,14 +115,10 @@ def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
         raise SpreadsheetError(f"{path}: not a readable XLSX file") from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [
-            (number, [_cell_text(value) for value in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-    finally:
-        workbook.close()
+    stack.callback(workbook.close)
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    for number, values in enumerate(rows, start=1):
+        yield number, [_cell_text(value) for value in values]
 
 
 def _cell_text(value: object) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from db.household_cases import AppliedChange, apply_change, awaiting_confirmation
 from db.models import (
     OPEN_STATUSES,
     WAITING_STATUSES,
@@ -312,6 +313,20 @@ class CaseService:
         await self._notify_reporter(case, Notify.TRANSFERRED)
         await self.session.commit()
         return target
+
+    @_one_writer
+    async def confirm_change(self, case: Case, actor: Actor) -> AppliedChange:
+        """A cadre confirms a reported household change: the registry changes (a new version of
+        the household) in the case's transaction, with its event. Raises db.household_cases.
+        ChangeError, nothing changed, when the record no longer fits the report."""
+        self._require(awaiting_confirmation(case), "not a change waiting to be confirmed")
+        applied = await apply_change(self.session, case, f"telegram:{actor.user_id}", self.clock())
+        # A new details value, so the case row (and its version) changes: two cadres confirming
+        # at once cannot both apply it.
+        case.details = {**(case.details or {}), "confirmed_by": actor.user_id}
+        self._event(case, "change_confirmed", actor, None, applied.data)
+        await self.session.commit()
+        return applied
 
     # --- deadlines ----------------------------------------------------------------------
 

@@ -7,11 +7,17 @@ from aiogram import Router
 from handlers import (
     admin,
     ask,
+    cadre_households,
     cases,
     errors,
+    household_cases,
+    household_change,
+    household_visits,
     households,
     language,
+    mycard,
     mycases,
+    notify,
     own_household,
     report,
     start,
@@ -23,12 +29,18 @@ def create_routers() -> list[Router]:
     return [
         errors.create_router(),
         language.create_router(),
+        notify.create_router(),
         households.create_router(),  # before start: /start bind_CODE
         start.create_router(),
         report.create_router(),
         cases.create_router(),
         mycases.create_router(),
         admin.create_router(),
+        cadre_households.create_router(),
+        household_visits.create_router(),  # its steps take plain text: before the catch-alls
+        mycard.create_router(),
+        household_cases.create_router(),  # "ask my helper" on a gap
+        household_change.create_router(),  # /change; its words before the "我家" answers
         own_household.create_router(),  # before ask: "我家" questions of bound users
         ask.create_router(),
     ]

@@ -47,6 +47,7 @@ EVENT_ICONS = {
     "rated": "⭐",
     "reopened": "🔁",
     "closed": "🔒",
+    "change_confirmed": "🏠",
 }
 
 
@@ -64,6 +65,7 @@ EVENT_NAMES = {
     "rated": __("rated"),
     "reopened": __("reopened"),
     "closed": __("closed"),
+    "change_confirmed": __("change confirmed into the household's record"),
 }
 
 

@@ -18,6 +18,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bind_links import START_PREFIX, bind_link, qr_png
+from db import audit
+from db.audit import ViewAction, viewer_of
 from db.bindings import BindingRepo, Outcome
 from db.households import masked_name
 from db.models import Household, User
@@ -216,6 +218,7 @@ async def create_code(
     if household is None:
         return
     label = await household_label(household, regions)
+    await audit.record(session, [household], viewer_of(account), account.role, ViewAction.BINDCODE)
     code, expires = await BindingRepo(session).create_code(
         household, f"telegram:{account.telegram_id}"
     )
@@ -268,6 +271,7 @@ async def list_bindings(
     household = await _household_of(message, command, account, regions, session)
     if household is None:
         return
+    await audit.record(session, [household], viewer_of(account), account.role, ViewAction.BINDINGS)
     repo = BindingRepo(session)
     members = await repo.members(household)
     lines = [

@@ -16,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db.models import Case
 from grievances.catalog import categories
 from grievances.service import Notice, Notify, Outcome, Rating
+from handlers.household_case_card import confirm_button, household_case_lines
 from handlers.keyboards import CaseAction, CaseAddInfo, CaseRate
 
 # Deadlines are shown in China's time, whatever the server's clock zone.
@@ -64,6 +65,8 @@ def cadre_buttons(case: Case) -> InlineKeyboardMarkup:
         actions.append(("media", _("📎 Photos and location")))
     for action, label in actions:
         keyboard.button(text=label, callback_data=CaseAction(case_id=case.id, action=action))
+    if (confirm := confirm_button(case)) is not None:  # a reported household change
+        keyboard.add(confirm)
     keyboard.adjust(2, 2, 2)
     return keyboard.as_markup()
 
@@ -82,6 +85,7 @@ def case_card(case: Case, place: str, locale: str) -> str:
             ),
             _("Place: {place}").format(place=escape(place)),
             reporter,
+            *household_case_lines(case, locale),
             _("Status: {status}").format(status=STATUSES.get(case.status, case.status)),
             _("Accept by {accept}, resolve by {resolve}").format(
                 accept=local_time(case.accept_due), resolve=local_time(case.resolve_due)

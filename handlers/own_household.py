@@ -23,6 +23,7 @@ from db.models import Household, MeasureStatus, User
 from db.regions import RegionRepo
 from handlers.ask import MAX_QUESTION, localized
 from handlers.filters import PLAIN_TEXT, PRIVATE
+from handlers.household_cases import answer_markup
 from handlers.households import household_label
 from knowledge.eligibility import applicable, gaps, in_region
 from knowledge.entries import Entry
@@ -58,21 +59,26 @@ async def answer_own_household(
     if binding is None:
         if not needs_record(question, aspect):
             raise SkipHandler  # a general policy question: the knowledge base answers it
-        await message.reply(
-            _(
-                "I can answer this from your household's record once your account is linked to "
-                "it. Ask your village cadre or your helper cadre for your household's binding "
-                "code, then send /bind CODE (or scan the QR code on your household's card)."
-            )
-        )
+        await message.reply(how_to_bind())
         return
     household = binding.household
     profile = await HouseholdRepo(session).profile(household)
     entries = (await knowledge.index()).entries
     locale = i18n.current_locale
     text = await render(aspect, household, profile, entries, regions, locale)
-    for piece in split_text(text):
-        await message.reply(piece)
+    pieces = split_text(text)
+    markup = answer_markup(aspect, household.id, profile, entries, locale)  # under the last piece
+    for number, piece in enumerate(pieces, start=1):
+        await message.reply(piece, reply_markup=markup if number == len(pieces) else None)
+
+
+def how_to_bind() -> str:
+    """What an unbound user is told when the answer needs their household's record."""
+    return _(
+        "I can answer this from your household's record once your account is linked to "
+        "it. Ask your village cadre or your helper cadre for your household's binding "
+        "code, then send /bind CODE (or scan the QR code on your household's card)."
+    )
 
 
 async def render(
@@ -229,6 +235,11 @@ def _yes_no(value: bool | None) -> str:
 
 
 def render_overview(data: HouseholdData, locale: str) -> str:
+    return "\n".join(f"<b>{label}</b>：{_t(value, locale)}" for label, value in overview_rows(data))
+
+
+def overview_rows(data: HouseholdData) -> list[tuple[str, str]]:
+    """The six clears in short: (translated label, record data in simplified Chinese)."""
     basics = [
         _("{count} people").format(count=len(data.members)),
         _("land {mu} mu").format(mu=data.land_mu if data.land_mu is not None else "?"),
@@ -267,7 +278,7 @@ def render_overview(data: HouseholdData, locale: str) -> str:
     if exit_year:
         timeline.append(_("left poverty {year}").format(year=exit_year))
     none = _("not recorded")
-    rows = [
+    return [
         (_("Basics"), "，".join(basics)),
         (_("Causes of poverty"), "、".join(causes) or none),
         (
@@ -280,4 +291,3 @@ def render_overview(data: HouseholdData, locale: str) -> str:
         (_("Helpers"), "；".join(helpers) or none),
         (_("Timeline"), "，".join(timeline)),
     ]
-    return "\n".join(f"<b>{label}</b>：{_t(value, locale)}" for label, value in rows)

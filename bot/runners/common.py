@@ -15,6 +15,7 @@ from bot.background import watch_deadlines
 from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.i18n import create_i18n
+from bot.loan_reminders import watch_loans
 from bot.outbox import OutboxWorker
 from db.session import open_database
 
@@ -39,6 +40,11 @@ async def running_bot(settings: Settings) -> AsyncIterator[tuple[Bot, Dispatcher
             asyncio.create_task(
                 watch_deadlines(
                     database.sessionmaker, dispatcher["render"], settings.default_locale
+                )
+            ),
+            asyncio.create_task(
+                watch_loans(
+                    database.sessionmaker, dispatcher["knowledge"], i18n, settings.default_locale
                 )
             ),
         ]
