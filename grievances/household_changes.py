@@ -29,7 +29,7 @@ _WORDS: tuple[tuple[ChangeKind, re.Pattern[str]], ...] = (
     (
         ChangeKind.BIRTH,
         re.compile(
-            rf"(添|生|得)了?(个|一个|一对|对)?{_CHILD}|{_CHILD}(出生|生下来|落地)了"
+            rf"(添|生|得)了?(个|一个|一对|对)?(大胖|胖)?{_CHILD}|{_CHILD}(出生|生下来|落地)了"
             r"|新生儿|添丁|添了?口人"
         ),
     ),

@@ -39,14 +39,19 @@ class ChangeConfirm(CallbackData, prefix="hcc"):
     case_id: int
 
 
+def in_locale(text: str, locale: str) -> str:
+    """Record data (Chinese) as the reader sees it: traditional for zh_Hant (for a button)."""
+    return to_traditional(text) if locale == "zh_Hant" else text
+
+
 def record_text(text: str, locale: str) -> str:
-    """Record data (Chinese) as the reader sees it: traditional for zh_Hant, escaped."""
-    return escape(to_traditional(text) if locale == "zh_Hant" else text)
+    """Record data for an HTML message: in the reader's characters, escaped."""
+    return escape(in_locale(text, locale))
 
 
-def member_text(member: dict[str, Any], locale: str) -> str:
+def member_label(member: dict[str, Any], locale: str) -> str:
     """A member as cases name them: relation and age band (户主 · 60+), never a name."""
-    return record_text(f"{member.get('relation', '?')} · {member.get('age_band', '?')}", locale)
+    return in_locale(f"{member.get('relation', '?')} · {member.get('age_band', '?')}", locale)
 
 
 def change_name(code: str | None) -> str:
@@ -71,7 +76,8 @@ def household_case_lines(case: Case, locale: str) -> list[str]:
         return [*lines, _("Asks about: {benefit}").format(benefit=benefit)]
     lines.append(_("Change: {change}").format(change=change_name(details.get("change"))))
     if details.get("member"):
-        lines.append(_("Who: {member}").format(member=member_text(details["member"], locale)))
+        member = escape(member_label(details["member"], locale))
+        lines.append(_("Who: {member}").format(member=member))
     if details.get("confirmed_by"):
         lines.append("✅ " + _("Confirmed into the household's record."))
     elif awaiting_confirmation(case):

@@ -26,7 +26,7 @@ from db.models import Case, Household, User
 from db.regions import RegionRepo
 from grievances.service import CaseService, Renderer, Report
 from handlers.filters import PRIVATE_CALLBACK
-from handlers.household_case_card import record_text
+from handlers.household_case_card import in_locale, record_text
 from handlers.notices import local_time
 from knowledge.eligibility import gaps
 from knowledge.entries import Entry
@@ -104,7 +104,7 @@ def answer_markup(
         for gap in gaps(profile, entries):
             keyboard.button(
                 text=_("🙋 Ask my helper about {benefit}").format(
-                    benefit=record_text(gap.benefit, locale)
+                    benefit=in_locale(gap.benefit, locale)
                 ),
                 callback_data=GapAsk(household_id=household_id, benefit=gap.benefit.name),
             )

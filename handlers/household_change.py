@@ -46,7 +46,7 @@ from handlers.household_case_card import (
     CHANGE_NAMES,
     ChangeConfirm,
     change_name,
-    member_text,
+    member_label,
 )
 from handlers.household_cases import (
     ChangeKindPick,
@@ -270,7 +270,7 @@ async def pick_kind(
             return
         for member in members:
             keyboard.button(
-                text=member_text(member_snapshot(member), i18n.current_locale),
+                text=member_label(member_snapshot(member), i18n.current_locale),
                 callback_data=ChangeMemberPick(member_id=member.id),
             )
         await state.set_state(ChangeFlow.member)
@@ -390,7 +390,8 @@ async def _review(bot: Bot, chat_id: int, state: FSMContext, locale: str) -> Non
         _("Change: {change}").format(change=change_name(change.get("kind"))),
     ]
     if change.get("member"):
-        lines.append(_("Who: {member}").format(member=member_text(change["member"], locale)))
+        member = escape(member_label(change["member"], locale))
+        lines.append(_("Who: {member}").format(member=member))
     if change.get("note"):
         lines.append(_("Note: {note}").format(note=escape(change["note"])))
     lines += ["", _("Nothing in your household's record changes until a cadre has checked it.")]
@@ -470,10 +471,7 @@ def _describe(details: dict[str, Any], i18n: I18n, locale: str) -> str:
             )
         ]
         if details.get("member"):
-            member = details["member"]
-            lines.append(
-                _("Who: {member}").format(member=f"{member['relation']} · {member['age_band']}")
-            )
+            lines.append(_("Who: {member}").format(member=member_label(details["member"], locale)))
         if details.get("note"):
             lines.append(_("Note: {note}").format(note=details["note"]))
     return "\n".join(lines)

@@ -233,6 +233,7 @@ async def test_the_note_step_refuses_long_notes_and_id_numbers(
     assert "请不要发身份证号或银行卡号" in told
     await harness.press(VILLAGER, "跳过")
     await harness.press(VILLAGER, "✅ 提交")
+    assert alerts_of(await harness.press(VILLAGER, "✅ 提交")) == [STALE]  # a double tap
     [case] = await cases(database)
     assert case.details["note"] is None
     assert "110101199003078515" not in case.description
