@@ -8,12 +8,9 @@ import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import create_bot, create_dispatcher, prepare
 from bot.config import Settings
@@ -21,11 +18,11 @@ from bot.outbox import OutboxWorker
 from db import migrate
 from db.models import Case, Role, UnitChat
 from db.region_import import SAMPLE_REGIONS, import_regions
-from db.session import Database, open_database
+from db.session import open_database
 from db.users import UserRepo
 from grievances.deadlines import check_deadlines
-from tests.e2e.conftest import ROOT
-from tests.fakes.telegram_server import DEFAULT_TOKEN, Call, FakeTelegramServer
+from tests.e2e.conftest import ROOT, Running
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegramServer
 
 VILLAGER = 7001  # 红星村 under 以古镇 (530627101), 镇雄县 (530627)
 CADRE = 7002  # 以古镇, acting in the township's group
@@ -33,57 +30,6 @@ OTHER_CADRE = 7003  # 塘房镇 (530627102)
 COUNTY_CADRE = 7004  # 镇雄县
 ADMIN = 7005
 GROUP = -100555123
-
-
-@dataclass
-class Running:
-    telegram: FakeTelegramServer
-    database: Database
-    dispatcher: Any
-    url: str
-
-    async def say(self, user: int, text: str, chat: int | None = None) -> None:
-        self.telegram.send_text(user, text, chat_id=chat, chat_type="supergroup" if chat else None)
-
-    async def expect(self, chat: int, needle: str, method: str = "sendMessage") -> Call:
-        return await self.telegram.wait_for(
-            method,
-            lambda call: (
-                str(call.params.get("chat_id")) == str(chat)
-                and needle in (call.params.get("text") or "")
-            ),
-            timeout=10,
-        )
-
-    async def press(self, user: int, prefix: str, chat: int | None = None) -> None:
-        """Press the newest button in the chat whose callback data starts with ``prefix``,
-        waiting for it to arrive (the bot paces its messages per chat)."""
-        chat = chat or user
-        for _ in range(100):
-            found = self._button(chat, prefix)
-            if found:
-                message_id, data = found
-                since = self.telegram.mark()
-                self.telegram.press_button(user, data, message_id=message_id, chat_id=chat)
-                await self.telegram.wait_for("answerCallbackQuery", since=since, timeout=10)
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"no button {prefix} in chat {chat}")
-
-    def _button(self, chat: int, prefix: str) -> tuple[int, str] | None:
-        for call in reversed(self.telegram.calls):
-            markup = call.params.get("reply_markup") or {}
-            if str(call.params.get("chat_id")) != str(chat) or not call.ok:
-                continue
-            for row in markup.get("inline_keyboard", []):
-                for button in row:
-                    if button.get("callback_data", "").startswith(prefix):
-                        return call.result["message_id"], button["callback_data"]
-        return None
-
-    async def case(self) -> Case:
-        async with self.database.sessionmaker() as session:
-            return await session.scalar(select(Case).order_by(Case.id.desc()))
 
 
 @pytest.fixture
