@@ -77,11 +77,12 @@ async def show_card(
         session, household, locale, i18n=i18n, entries=entries, hotline=settings.hotline
     )
     await session.commit()  # no connection held while drawing and sending
-    pages = await asyncio.to_thread(render_card, content.picture)
     pieces = split_text(content.text)
     markup = answer_markup(Aspect.POLICIES, household.id, content.profile, entries, locale)
     for number, piece in enumerate(pieces, start=1):
         await message.answer(piece, reply_markup=markup if number == len(pieces) else None)
+    # The text is on the phone while the pictures are drawn.
+    pages = await asyncio.to_thread(render_card, content.picture)
     for number, page in enumerate(pages, start=1):
         caption = _("Your household's card. Save the picture to keep it.") if number == 1 else None
         await message.answer_photo(
