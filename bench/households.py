@@ -3,8 +3,9 @@ XLSX (time, peak memory), and a "我家" answer and /mycard for bound villagers 
 
 Run: `.venv/bin/python -m bench.households [--households N] [--questions N] [--postgres URL]`
 (PostgreSQL: a server where the user may create a database; default the test server of
-tests/services.py; `--no-postgres` skips it). Every household is fictional (numbers BENCH-…).
-Each import runs in a fresh process, so that its peak RSS is the import's own.
+tests/services.py; `--no-postgres` skips it; `--tracemalloc` adds an import traced by
+tracemalloc). Every household is fictional (numbers BENCH-…). Each import runs in a fresh
+process, so that its peak memory is the import's own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import statistics
@@ -211,6 +213,16 @@ async def sample_villages() -> list[str]:
 # --- import -------------------------------------------------------------------------------
 
 
+def peak_rss() -> float:
+    """The process's peak resident memory in MiB. Linux's VmHWM, not ru_maxrss: a child's
+    ru_maxrss starts at its parent's size when it was forked, however small the child."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
+
+
 async def _import_in_child(url: str, path: str, trace: bool) -> None:
     """In the child process: regions, then the file; print the figures as JSON."""
     import tracemalloc
@@ -221,7 +233,7 @@ async def _import_in_child(url: str, path: str, trace: bool) -> None:
     engine = create_engine(url)
     async with create_sessionmaker(engine)() as session:
         await import_regions(session, SAMPLE_REGIONS)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss()
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
@@ -232,9 +244,9 @@ async def _import_in_child(url: str, path: str, trace: bool) -> None:
     async with engine.begin() as connection:
         await connection.execute(text("ANALYZE"))
     await engine.dispose()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "added": report.added, "rss_before": before / 1024,
-                      "rss_peak": after / 1024, "traced": traced and traced / 2**20}))  # fmt: skip
+    after = peak_rss()
+    print(json.dumps({"seconds": seconds, "added": report.added, "rss_before": before,
+                      "rss_peak": after, "traced": traced and traced / 2**20}))  # fmt: skip
 
 
 def run_import(url: str, path: Path, trace: bool = False) -> dict:
@@ -341,12 +353,13 @@ async def measure_answers(url: str, users: list[int], questions: int) -> None:
     print(summary("我家, all aspects", [t for values in timings.values() for t in values]))
     for aspect, values in timings.items():
         print(summary(f"  {aspect}", values))
-    await measure_parts(database, users, rng)
-    await measure_mycard(harness, database, clock, users, rng, max(50, questions // 5))
+    entries = (await harness.dispatcher["knowledge"].index()).entries
+    await measure_parts(database, entries, users, rng)
+    await measure_mycard(harness, database, entries, clock, users, rng, max(50, questions // 5))
     await database.close()
 
 
-async def measure_parts(database, users: list[int], rng: random.Random) -> None:
+async def measure_parts(database, entries, users: list[int], rng: random.Random) -> None:
     """The three steps of a 我家 answer, each timed: which one a slow answer spends its time in."""
     from bot.i18n import create_i18n
     from db.bindings import BindingRepo
@@ -354,9 +367,7 @@ async def measure_parts(database, users: list[int], rng: random.Random) -> None:
     from db.regions import RegionRepo
     from handlers.own_household import render
     from knowledge.own_household import Aspect
-    from knowledge.service import KnowledgeBase
 
-    entries = (await KnowledgeBase(database.sessionmaker).index()).entries
     i18n = create_i18n("zh_Hans")
     parts: dict[str, list[float]] = {
         "binding + household": [],
@@ -383,10 +394,10 @@ async def measure_parts(database, users: list[int], rng: random.Random) -> None:
 
 
 async def measure_mycard(
-    harness, database, clock: Clock, users: list[int], rng: random.Random, count: int
+    harness, database, entries, clock: Clock, users: list[int], rng: random.Random, count: int
 ) -> None:
-    """/mycard: through the dispatcher (text and PNG pages sent), then its two halves timed
-    apart: reading the household and writing the text; drawing the PNG pages."""
+    """/mycard through the dispatcher: the time to its text and to its last picture; then its
+    two halves apart: reading the household and writing the text, drawing the PNG pages."""
     try:
         from bot.card_image import render_card
         from handlers.mycard import card_content
@@ -396,13 +407,16 @@ async def measure_mycard(
     from bot.i18n import create_i18n
     from db.bindings import BindingRepo
 
-    whole, text, png, pages = [], [], [], []
+    to_text, whole, text, png, pages = [], [], [], [], []
     for index in range(count + 5):
         clock.start()
         await harness.send(rng.choice(users), "/mycard")
+        methods = [method for method, _ in clock.marks]
+        assert "sendMessage" in methods, methods
+        assert methods[-1] == "sendPhoto", methods
         if index >= 5:  # the first ones warm the fonts
+            to_text.append(clock.marks[methods.index("sendMessage")][1])
             whole.append(clock.marks[-1][1])
-    entries = (await harness.dispatcher["knowledge"].index()).entries
     i18n = create_i18n("zh_Hans")
     for _ in range(count):
         async with database.sessionmaker() as session:
@@ -416,9 +430,10 @@ async def measure_mycard(
         text.append((written - started) * 1000)
         png.append((time.perf_counter() - written) * 1000)
         pages.append(len(drawn))
-    print(summary("/mycard, whole", whole))
-    print(summary("  text (reads + text)", text))
-    print(summary(f"  PNG ({statistics.mean(pages):.1f} pages)", png))
+    print(summary("/mycard, to its text", to_text))
+    print(summary("/mycard, to its last PNG", whole))
+    print(summary("  part: reads + text", text))
+    print(summary(f"  part: PNG, {statistics.mean(pages):.1f} pages", png))
 
 
 # --- both databases -----------------------------------------------------------------------
@@ -437,9 +452,21 @@ async def main() -> None:
     parser.add_argument("--questions", type=int, default=1000)
     parser.add_argument("--postgres", default=services.POSTGRES_URL)
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--tracemalloc", action="store_true",
-                        help="import a second time under tracemalloc (slower)")  # fmt: skip
+    traced = "also import into another SQLite database under tracemalloc (slower)"
+    parser.add_argument("--tracemalloc", action="store_true", help=traced)
     args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, load average {load()} (other work on the machine shows in p99)")
+    try:
+        await run(args)
+    finally:
+        print(f"load average at the end {load()}")
+
+
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "households.xlsx"
         print(write_file(path, args.households, await sample_villages()))

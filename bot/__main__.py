@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
+from bot.logging_setup import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,13 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"huhuqing: configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Alembic logs every plugin it loads at INFO: operators need only its warnings.
-    logging.getLogger("alembic").setLevel(
-        max(logging.WARNING, logging.getLevelName(settings.log_level))
-    )
+    redactor = configure_logging(settings, console=args.command == "chat")
     from bot import cli
 
     try:
@@ -122,8 +117,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except cli.CommandError as error:
-        print(f"huhuqing: {error}", file=sys.stderr)
+        print(redactor.redact(f"huhuqing: {error}"), file=sys.stderr)
         return error.exit_code
+    except Exception as error:  # an outage or a bug: told without the bot token
+        print(redactor.redact(_failure(error)), file=sys.stderr)
+        return 1
+
+
+def _failure(error: Exception) -> str:
+    """One line when the Bot API cannot be reached or refuses; the traceback of a bug."""
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+
+    if isinstance(error, TelegramNetworkError):
+        return f"huhuqing: cannot reach the Telegram Bot API: {error}"
+    if isinstance(error, TelegramAPIError):
+        return f"huhuqing: the Telegram Bot API refused: {error}"
+    return "".join(traceback.format_exception(error)).rstrip()
 
 
 def run() -> None:

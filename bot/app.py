@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -13,6 +15,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
+from bot.conversation_data import expire_untimed
 from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.dedupe import DedupeMiddleware
@@ -33,11 +36,13 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 
 def create_storage(settings: Settings) -> BaseStorage:
-    """Conversation state: in Redis when configured (shared by replicas), else in memory."""
+    """Conversation state: in Redis when configured (shared by replicas, forgotten after
+    HUHUQING_CONVERSATION_TTL_DAYS idle), else in memory."""
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url)
+        ttl = timedelta(days=settings.conversation_ttl_days)
+        return RedisStorage.from_url(settings.redis_url, state_ttl=ttl, data_ttl=ttl)
     return MemoryStorage()
 
 
@@ -74,7 +79,10 @@ def create_dispatcher(
 
 
 async def prepare(dispatcher: Dispatcher) -> None:
-    """Work before the first update: seed an empty knowledge base and build the search index."""
+    """Work before the first update: give old conversation keys an expiry, seed an empty
+    knowledge base and build the search index."""
+    ttl = timedelta(days=dispatcher["settings"].conversation_ttl_days)
+    await expire_untimed(dispatcher.storage, ttl)
     knowledge: KnowledgeBase = dispatcher["knowledge"]
     await knowledge.seed()
     await knowledge.index()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sqlite3
 import sys
 from pathlib import Path
@@ -61,9 +60,6 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.outbox import OutboxWorker
     from bot.runners.console import Console
 
-    # The console prints the conversation; routine log lines would interleave with it.
-    if settings.log_level != "DEBUG":
-        logging.getLogger().setLevel(logging.WARNING)
     database = await open_database(settings.database_url)
     session = LocalSession()
     bot = create_bot(settings, session=session)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, HttpUrl, SecretStr, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -41,10 +42,31 @@ class Settings(BaseSettings):
     )
     default_locale: Locale = "zh_Hans"
     log_level: str = "INFO"
+    library_log_level: str = Field(
+        default="WARNING",
+        description="the libraries' log level (aiogram, SQLAlchemy...); SQL parameters never",
+    )
+    conversation_ttl_days: int = Field(
+        default=7, ge=1, le=90, description="an idle conversation's state is forgotten after it"
+    )
+    question_ttl_hours: int = Field(
+        default=24, ge=1, le=24 * 7, description="how long a 👎 can still name its question"
+    )
     hotline: str = Field(default="12317", description="complaint hotline shown to users")
     bot_username: str | None = Field(
         default=None,
         description="the bot's @username, for the links `households bindcode` prints",
+    )
+    instance_name: str = Field(
+        default_factory=lambda: socket.gethostname()[:100] or "huhuqing",
+        description="this instance's name, stable across its restarts and unique among the "
+        "instances: a restarted instance takes back at once the notifications it was sending",
+    )
+    outbox_give_up_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="how many days a notification is retried before it is given up",
     )
 
     @field_validator("bot_token")
@@ -68,7 +90,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
-    @field_validator("log_level")
+    @field_validator("log_level", "library_log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
         if not isinstance(logging.getLevelName(value.upper()), int):
@@ -85,10 +107,33 @@ class Settings(BaseSettings):
             raise ValueError("must be the bot's username, like huhuqing_bot")
         return name
 
+    @field_validator("instance_name")
+    @classmethod
+    def _instance_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,100}", value):
+            raise ValueError("must be 1-100 letters, digits, '.', '-' or '_'")
+        return value
+
     @field_validator("redis_url", "telegram_api_url", "webhook_url")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        """The token is put into this URL: a bad one must stop here, not in a traceback."""
+        if value is None:
+            return None
+        try:
+            url = TypeAdapter(HttpUrl).validate_python(value)
+        except ValidationError:
+            raise ValueError(
+                "must be an http:// or https:// URL, like http://127.0.0.1:8081"
+            ) from None
+        if url.query or url.fragment:
+            raise ValueError("must be the server's base URL, without ? or #")
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,17 +1,33 @@
 """The outbox worker: sends the notifications the case lifecycle committed, with retries.
 
-A message is sent, retried with exponential backoff (or after Telegram's retry_after), split
-under Telegram's 4,096-character limit, or given up: after MAX_ATTEMPTS, or at once when the
-user blocked the bot (403), in which case the user is marked and nothing more is tried.
+A notification is delayed by an outage, never dropped:
+
+* Telegram down, a network error, a 5xx, any unexpected error: retried with exponential backoff
+  (2, 4, 8 … seconds, then every 5 minutes) for ``give_up_after`` (HUHUQING_OUTBOX_GIVE_UP_DAYS)
+  from when it was written; the area's admins are told of rows still unsent after an hour
+  (bot/outbox_alerts.py). A 429 waits ``retry_after`` and is no failure.
+* An error that can never succeed — a Bad Request other than "message is too long" or "retry",
+  a row whose keyboard cannot be read — is given up at once.
+* A chat Telegram refuses (403: a group that removed the bot, a user who blocked it or never
+  opened it; 400 "chat not found") is marked, and what was pending for it is re-routed at once:
+  a unit's group's notices go to the unit's cadres privately, a cadre's to the unit's other
+  cadres — failing those, up the regions (CaseService.unit_recipients), then to the area's
+  admins. A villager's own notices (their cases, their reminders) go to nobody else.
+
+Each row is leased to one instance (db/outbox.py) for LEASE; a heartbeat extends the lease of
+the batch still being sent, and an instance releases its own leases when it starts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -21,17 +37,27 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import OutboxMessage, utcnow
-from db.outbox import OutboxRepo
+from bot.outbox_alerts import StuckAlerts
+from db.models import Case, OutboxMessage, Role, utcnow
+from db.outbox import LEASE, NOTICE, DeadChat, OutboxRepo
+from db.regions import RegionRepo
+from grievances.service import CaseService
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_LIMIT = 4096
-MAX_ATTEMPTS = 8
-BATCH = 5  # small: every message of a batch must go out within the claim's lease
+BATCH = 5  # small: replicas share the work, and one slow chat holds back few others
+MAX_BACKOFF = timedelta(minutes=5)
+ALERT_CHECK = timedelta(minutes=1)
+_RETRYABLE = re.compile(r"message is too long|retry", re.IGNORECASE)
+_CHAT_GONE = re.compile(r"chat not found", re.IGNORECASE)
 
 
 def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -69,6 +95,15 @@ def _safe_cut(text: str, cut: int) -> int:
     return unclosed[0] if unclosed and unclosed[0] > 0 else cut
 
 
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8 … seconds after each failed attempt, at most MAX_BACKOFF."""
+    return min(timedelta(seconds=2 ** min(attempts, 20)), MAX_BACKOFF)
+
+
+def _render_nothing(notice: object) -> tuple[str, None]:
+    raise AssertionError("the outbox only asks CaseService for recipients")
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -76,15 +111,51 @@ class OutboxWorker:
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Callable[[], datetime] = utcnow,
         poll_seconds: float = 1.0,
+        *,
+        instance: str | None = None,
+        give_up_after: timedelta = timedelta(days=7),
+        default_locale: str = "zh_Hans",
+        i18n: I18n | None = None,
+        heartbeat_seconds: float = LEASE.total_seconds() / 3,
     ) -> None:
         self.bot = bot
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.poll_seconds = poll_seconds
+        self.instance = instance or socket.gethostname()[:100]
+        self.give_up_after = give_up_after
+        self.default_locale = default_locale
+        self.heartbeat_seconds = heartbeat_seconds
+        self.alerts = StuckAlerts(i18n, default_locale, give_up_after)
+
+    @classmethod
+    def from_settings(
+        cls,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        i18n: I18n | None = None,
+    ) -> OutboxWorker:
+        return cls(
+            bot,
+            sessionmaker,
+            instance=settings.instance_name,
+            give_up_after=timedelta(days=settings.outbox_give_up_days),
+            default_locale=settings.default_locale,
+            i18n=i18n,
+        )
 
     async def run(self) -> None:
+        started = False
+        next_check = self.clock()
         while True:
             try:
+                if not started:
+                    await self.release_own()
+                    started = True
+                if self.clock() >= next_check:
+                    next_check = self.clock() + ALERT_CHECK
+                    await self.alert_stuck()
                 if not await self.send_due():
                     await asyncio.sleep(self.poll_seconds)
             except asyncio.CancelledError:
@@ -93,20 +164,56 @@ class OutboxWorker:
                 log.exception("outbox worker error")
                 await asyncio.sleep(self.poll_seconds)
 
-    async def send_due(self) -> int:
-        """Send what is due now; return how many messages were handled."""
+    async def release_own(self) -> int:
+        """Take back at once the rows this instance was sending when it last stopped."""
+        async with self.sessionmaker() as session:
+            released = await OutboxRepo(session).release(self.instance)
+            await session.commit()
+        if released:
+            log.info("outbox: %d rows leased before a restart are due again", released)
+        return released
+
+    async def alert_stuck(self) -> int:
+        """Tell the areas' admins about notifications unsent for an hour; returns how many
+        alerts were queued."""
+        async with self.sessionmaker() as session:
+            return await self.alerts.queue(session, self.clock())
+
+    async def send_due(self, chat_id: int | None = None) -> int:
+        """Send what is due now (only to ``chat_id`` if given); return how many messages were
+        handled."""
         async with self.sessionmaker() as session:
             repo = OutboxRepo(session)
-            messages = await repo.claim(self.clock(), BATCH)
-            for message in messages:
-                await self._send(repo, message)
-                await session.commit()
+            messages = await repo.claim(self.clock(), BATCH, self.instance, chat_id)
+            if not messages:
+                return 0
+            heartbeat = asyncio.create_task(self._heartbeat([m.id for m in messages]))
+            try:
+                for message in messages:
+                    if message.failed_at is None:  # not re-routed with an earlier one
+                        await self._send(session, repo, message)
+                        await session.commit()
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
         return len(messages)
 
-    async def _send(self, repo: OutboxRepo, message: OutboxMessage) -> None:
+    async def _heartbeat(self, ids: Sequence[int]) -> None:
+        """While a batch is being sent (a slow network, the rate limiter), keep its lease."""
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            try:
+                async with self.sessionmaker() as session:
+                    await OutboxRepo(session).extend(ids, self.instance, self.clock() + LEASE)
+                    await session.commit()
+            except Exception as error:  # the next beat tries again
+                log.warning("outbox lease heartbeat failed (%s)", type(error).__name__)
+
+    async def _send(self, session: AsyncSession, repo: OutboxRepo, message: OutboxMessage) -> None:
         now = self.clock()
         message.attempts += 1
-        message.locked_until = None
+        message.locked_until = message.locked_by = None
         try:
             await self._deliver(message)
             message.sent_at = now
@@ -119,18 +226,76 @@ class OutboxWorker:
             message.chat_id = error.migrate_to_chat_id
             message.attempts -= 1
         except TelegramForbiddenError:
-            log.info("outbox %d: the chat blocked or removed the bot, not retried", message.id)
-            await repo.block_chat(message.chat_id, now)
-            message.failed_at = now
-            message.last_error = "blocked by the user or removed from the group"
-        except Exception as error:  # a bad row must not be retried for ever, nor stop the rest
-            message.last_error = type(error).__name__
-            permanent = isinstance(error, TelegramBadRequest | ValidationError)
-            if message.attempts >= MAX_ATTEMPTS or permanent:
-                message.failed_at = now
-                log.warning("outbox %d: gave up (%s)", message.id, message.last_error)
+            await self._unreachable(session, repo, message, now, "403")
+        except TelegramBadRequest as error:
+            if _CHAT_GONE.search(error.message):
+                await self._unreachable(session, repo, message, now, "chat not found")
+            elif _RETRYABLE.search(error.message):
+                self._retry(message, now, error)
             else:
-                message.next_attempt_at = now + timedelta(seconds=2**message.attempts)
+                self._give_up(message, now, f"{type(error).__name__}: {error.message}")
+        except ValidationError as error:  # a row that cannot be read is never sendable
+            self._give_up(message, now, type(error).__name__)
+        except Exception as error:  # an outage, a 5xx, a bug: later, until the horizon
+            self._retry(message, now, error)
+
+    def _retry(self, message: OutboxMessage, now: datetime, error: Exception) -> None:
+        name = type(error).__name__
+        if now - message.created_at >= self.give_up_after:
+            self._give_up(message, now, f"{name}, still after {self.give_up_after.days} days")
+        else:
+            message.last_error = name
+            message.next_attempt_at = now + backoff(message.attempts)
+
+    def _give_up(self, message: OutboxMessage, now: datetime, why: str) -> None:
+        message.failed_at = now
+        message.last_error = why[:300]
+        log.warning("outbox %d: gave up (%s)", message.id, why.split(":")[0])
+
+    async def _unreachable(
+        self, session: AsyncSession, repo: OutboxRepo, message: OutboxMessage, now: datetime,
+        why: str,
+    ) -> None:  # fmt: skip
+        """The chat refuses the bot: mark it, and re-route what it was still to receive."""
+        dead = await repo.block_chat(message.chat_id, now)
+        log.info("outbox %d: the chat refused the bot (%s)", message.id, why)
+        for row in await repo.pending_to(message.chat_id, now, self.instance):
+            row.failed_at = now
+            row.locked_until = row.locked_by = None
+            row.last_error = f"{why}; " + await self._reroute(session, repo, row, dead)
+
+    async def _reroute(
+        self, session: AsyncSession, repo: OutboxRepo, row: OutboxMessage, dead: DeadChat
+    ) -> str:
+        """Queue the row's text for whoever stands in for the dead chat; says where it went."""
+        case = await session.get(Case, row.case_id) if row.case_id is not None else None
+        unit = _stand_in_unit(row, case, dead)
+        if unit is None or case is None:
+            return "not re-routed (the recipient's own notice)"
+        service = CaseService(session, _render_nothing, self.default_locale)
+        chats = [chat for chat, _ in await service.unit_recipients(unit, groups=case.about is None)]
+        if not chats:
+            path = [region.code for region in await RegionRepo(session).path(unit)]
+            chats = [admin.telegram_id for admin in await repo.admins_for(path)]
+        already = await repo.chats_with(row)
+        fresh = [chat for chat in dict.fromkeys(chats) if chat not in already]
+        for chat in fresh:
+            session.add(
+                OutboxMessage(
+                    chat_id=chat,
+                    text=row.text,
+                    reply_markup=row.reply_markup,
+                    case_id=row.case_id,
+                    created_at=self.clock(),
+                    next_attempt_at=self.clock(),
+                )
+            )
+        if fresh:
+            return f"re-routed ({unit}) to {', '.join(map(str, fresh))}"
+        if chats:
+            return f"re-routed ({unit}): {', '.join(map(str, chats))} already have it"
+        log.warning("outbox %d: nobody to re-route it to at %s or above", row.id, unit)
+        return f"nobody to re-route it to at {unit} or above"
 
     async def _deliver(self, message: OutboxMessage) -> None:
         """Send the pieces not sent yet: a retry does not repeat what already arrived."""
@@ -146,3 +311,17 @@ class OutboxWorker:
                 message.chat_id, pieces[number], reply_markup=markup if last else None
             )
             message.pieces_sent = number + 1
+
+
+def _stand_in_unit(row: OutboxMessage, case: Case | None, dead: DeadChat) -> str | None:
+    """The unit whose people receive the row instead of the dead chat, or None when nobody
+    should: a villager's or reporter's own notices, reminders, admins' alerts."""
+    if case is None or row.kind != NOTICE or case.reporter_id == row.chat_id:
+        return None
+    if dead.unit_code is not None:  # the unit's linked group
+        return dead.unit_code
+    if dead.user is not None and dead.user.role in (Role.CADRE, Role.ADMIN):
+        return dead.user.area_code or case.unit_code
+    if dead.user is None and row.chat_id < 0:  # a group no longer linked: the case's unit
+        return case.unit_code
+    return None

@@ -197,6 +197,8 @@ async def import_households(
         with open_table(path) as table:
             checker = _Checker(path, table.header, table.header_row)
             villages = _Villages(session)
+            # A first import need not look for the households it is adding.
+            registry_empty = await session.scalar(select(Household.id).limit(1)) is None
             while batch := list(islice(table.rows, _CHUNK)):
                 households = [
                     (row, household)
@@ -208,10 +210,11 @@ async def import_households(
                     if household.village in villages.refused:
                         checker.village(row, villages.refused[household.village])
                 if not checker.failed:  # after the first problem, the rest is only checked
+                    batch_data = [household for _, household in households]
+                    existing = {} if registry_empty else await _existing(session, batch_data)
                     await _write_batch(
-                        session, [h for _, h in households], villages.paths, changed_by,
-                        sample, report,
-                    )  # fmt: skip
+                        session, batch_data, existing, villages.paths, changed_by, sample, report
+                    )
         if checker.failed:
             raise HouseholdImportError(checker.all_problems())
     except BaseException:
@@ -224,13 +227,14 @@ async def import_households(
 async def _write_batch(
     session: AsyncSession,
     batch: list[HouseholdData],
+    existing: dict[str, Household],
     paths: dict[str, str],
     changed_by: str,
     sample: bool,
     report: ImportReport,
 ) -> None:
-    """Add or update the batch's households, each with a version; new ones in a few statements."""
-    existing = await _existing(session, [h.number for h in batch])
+    """Add or update the batch's households (``existing``: those stored, by number), each with a
+    version; new ones in a few statements."""
     now = utcnow()
     new = [data for data in batch if data.number not in existing]
     report.added += len(new)
@@ -266,7 +270,8 @@ async def _write_batch(
                 for household_id, version, data in versions
             ],
         )
-    session.expunge_all()  # written: the session need not hold them until the commit
+    for household in existing.values():  # written: the session need not hold them any longer
+        session.expunge(household)
 
 
 async def _insert(
@@ -304,14 +309,9 @@ async def _insert(
     return [(ids[data.number], 1, data) for data in batch]
 
 
-async def _existing(session: AsyncSession, numbers: list[str]) -> dict[str, Household]:
-    found: dict[str, Household] = {}
-    for start in range(0, len(numbers), _CHUNK):
-        chunk = numbers[start : start + _CHUNK]
-        query = select(Household).where(Household.number.in_(chunk))
-        for household in await session.scalars(query):
-            found[household.number] = household
-    return found
+async def _existing(session: AsyncSession, batch: list[HouseholdData]) -> dict[str, Household]:
+    query = select(Household).where(Household.number.in_([data.number for data in batch]))
+    return {household.number: household for household in await session.scalars(query)}
 
 
 def _columns(data: HouseholdData, region_path: str, sample: bool) -> dict[str, Any]:

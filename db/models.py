@@ -354,14 +354,23 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     pieces_sent: Mapped[int] = mapped_column(default=0)  # of a text split under the limit
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The lease: the instance sending the row (HUHUQING_INSTANCE_NAME) and until when.
     locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # "notice", or "alert": an admin told that notices are stuck (never itself reported as stuck).
+    kind: Mapped[str] = mapped_column(String(16), default="notice", server_default="notice")
+    # When the area's admins were told that this row is stuck (once per row).
+    alerted_at: Mapped[datetime | None]
 
     case: Mapped[Case | None] = relationship()
 
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),
+        Index("ix_outbox_chat_id", "chat_id"),
+    )
 
 
 class HelperRole(StrEnum):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from html import escape
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -15,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.conversation_data import recall_question, remember_question
 from db.knowledge import KnowledgeRepo
 from db.models import User
 from db.regions import RegionRepo, region_names
@@ -29,7 +31,6 @@ from knowledge.service import KnowledgeBase
 
 MAX_QUESTION = 500  # longer messages are searched and stored by their beginning
 TOPIC_PAGE = 8
-REMEMBERED_QUESTIONS = 20  # per user, to store the question with a 👎
 
 TOPIC_NAMES = {
     "microcredit": __("Small loans (小额信贷)"),
@@ -61,6 +62,8 @@ def create_router() -> Router:
     router.callback_query.register(show_details, AnswerMore.filter())
     router.callback_query.register(give_feedback, AnswerFeedback.filter())
     router.message.register(ask, PLAIN_TEXT)
+    # A command no step or feature took (a typo, /skip after the step): never silence.
+    router.message.register(unknown_command, F.text.startswith("/"))
     return router
 
 
@@ -158,7 +161,7 @@ async def answer_question(
             render_answer(entry, locale),
             reply_markup=answer_keyboard(entry, knowledge.version_of(entry.id)),
         )
-        await _remember_question(state, sent.message_id, question)
+        await _remember_question(state, sent.message_id, question, settings)
         return
     # Complaints are not "unanswered questions": their text belongs to the report, if any.
     if result.decision not in (Decision.EMPTY, Decision.GRIEVANCE):
@@ -175,7 +178,7 @@ async def answer_question(
             render_other_region(entry, locale),
             reply_markup=answer_keyboard(entry, knowledge.version_of(entry.id)),
         )
-        await _remember_question(state, sent.message_id, question)
+        await _remember_question(state, sent.message_id, question, settings)
         return
     text, markup = _not_answered(result, locale, settings.hotline)
     if result.decision is Decision.GRIEVANCE:
@@ -246,11 +249,18 @@ def _not_answered(
     )
 
 
-async def _remember_question(state: FSMContext, message_id: int, question: str) -> None:
-    """Keep the question behind each recent answer, so that a 👎 can be stored with it."""
-    asked: dict[str, str] = (await state.get_data()).get("asked", {})
-    asked[str(message_id)] = question
-    await state.update_data(asked=dict(list(asked.items())[-REMEMBERED_QUESTIONS:]))
+async def _remember_question(
+    state: FSMContext, message_id: int, question: str, settings: Settings
+) -> None:
+    """Keep the question behind an answer a short while, so that a 👎 can be stored with it."""
+    keep = timedelta(hours=settings.question_ttl_hours)
+    await remember_question(state, message_id, question, keep)
+
+
+async def unknown_command(message: Message) -> None:
+    await message.answer(
+        _("I cannot do that command here. Send /help to see what I can do, or type your question.")
+    )
 
 
 async def show_topics(message: Message) -> None:
@@ -300,6 +310,7 @@ async def show_entry(
     state: FSMContext,
     knowledge: KnowledgeBase,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     entry = (await knowledge.index()).get(callback_data.entry_id)
     if entry is None:
@@ -310,7 +321,7 @@ async def show_entry(
             render_answer(entry, i18n.current_locale),
             reply_markup=answer_keyboard(entry, knowledge.version_of(entry.id)),
         )
-        await _remember_question(state, sent.message_id, entry.questions[0])
+        await _remember_question(state, sent.message_id, entry.questions[0], settings)
     await query.answer()
 
 
@@ -336,8 +347,7 @@ async def give_feedback(
     if (await knowledge.index()).get(callback_data.entry_id) is None:
         await query.answer(_("That choice is no longer available."), show_alert=True)
         return
-    message_id = str(query.message.message_id) if query.message else ""
-    question = (await state.get_data()).get("asked", {}).get(message_id)
+    question = await recall_question(state, query.message.message_id) if query.message else None
     await KnowledgeRepo(session).record_feedback(
         callback_data.entry_id,
         callback_data.version,

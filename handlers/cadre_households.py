@@ -35,6 +35,7 @@ from bot.outbox import split_text
 from db import audit
 from db.audit import ViewAction
 from db.cadre_households import Attention, CadreHouseholdRepo, phone_digits
+from db.household_template import HouseholdData
 from db.households import HouseholdRepo, data_of
 from db.models import Household, Role, User
 from db.regions import RegionRepo
@@ -45,9 +46,16 @@ from handlers.filters import PRIVATE
 from handlers.household_visits import VisitStart, local_today
 from handlers.households import household_label
 from handlers.notices import category_name, local_time
-from handlers.own_household import render_measures, render_overview, render_policies
+from handlers.own_household import (
+    enumeration,
+    render_measures,
+    render_overview,
+    render_policies,
+    separators,
+)
 from knowledge.eligibility import gaps
 from knowledge.entries import Entry
+from knowledge.households import MemberFlag
 from knowledge.service import KnowledgeBase
 
 PAGE_SIZE = 10
@@ -247,7 +255,7 @@ async def _page(
     keyboard = InlineKeyboardBuilder()
     for index, item in enumerate(items, start=page * PAGE_SIZE + 1):
         missing = gaps(await households.profile(item.household), entries)
-        label = await household_label(item.household, regions)
+        label = await household_label(item.household, regions, locale)
         lines.append(f"\n{index}. <b>{escape(item.household.number)}</b> {label}")
         lines.append("    " + " · ".join(_tags(item, [g.benefit for g in missing], locale)))
         keyboard.button(
@@ -285,7 +293,7 @@ def _tags(item: Attention, missing: list[str], locale: str) -> list[str]:
     if item.open_changes:
         tags.append(_("📝 change reports: {count}").format(count=item.open_changes))
     if missing:
-        benefits = "、".join(localized(benefit, locale) for benefit in missing)
+        benefits = enumeration(locale).join(localized(benefit, locale) for benefit in missing)
         tags.append(_("🔎 may lack: {benefits}").format(benefits=escape(benefits)))
     if item.last_visit is None:
         tags.append(_("🚶 never visited"))
@@ -384,12 +392,12 @@ async def _view(
     parts = [
         "<b>"
         + _("Household {number}: {household}").format(
-            number=number, household=await household_label(household, regions)
+            number=number, household=await household_label(household, regions, locale)
         )
         + "</b>",
-        render_overview(data, locale),
-        render_measures(data, locale),
-        render_policies(data, profile, entries, locale),
+        render_overview(data, locale) + "\n" + _members(data, locale),
+        render_measures(data, locale, for_cadre=True),
+        render_policies(data, profile, entries, locale, for_cadre=True),
     ]
     cases = await repo.open_cases(household)
     lines = ["<b>" + _("Open cases about it: {count}").format(count=len(cases)) + "</b>"]
@@ -415,10 +423,30 @@ async def _view(
             note = visit.note[:VISIT_NOTE_SHOWN] + (
                 "…" if len(visit.note) > VISIT_NOTE_SHOWN else ""
             )
-            line += f"：{escape(localized(note, locale))}"
+            line += f"{separators(locale)[0]}{escape(localized(note, locale))}"
         lines.append(line)
     parts.append("\n".join(lines))
     return "\n\n".join(parts)
+
+
+def _members(data: HouseholdData, locale: str) -> str:
+    """Who lives in the household: relation, age band and flags, never a name."""
+    colon, _comma, semicolon = separators(locale)
+    people = [
+        " · ".join(
+            part
+            for part in (
+                member.relation,
+                member.age_band,
+                "、".join(flag for flag in MemberFlag if flag in member.flags),
+            )
+            if part
+        )
+        for member in data.members
+    ]
+    listed = escape(localized(semicolon.join(people), locale)) or _("not recorded")
+    label = _("Members")
+    return f"<b>{label}</b>{colon}{listed}"
 
 
 # The audit log

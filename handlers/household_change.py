@@ -98,6 +98,10 @@ def create_router() -> Router:
     villagers.callback_query.register(
         pick_kind, StateFilter(ChangeFlow.kind), ChangeKindPick.filter()
     )
+    # A change offered earlier ("我家添了个孩子"), tapped when no report is under way (later,
+    # or after a restart that lost the conversation): the report begins there.
+    villagers.callback_query.register(pick_kind_afresh, StateFilter(None), ChangeKindPick.filter())
+    villagers.message.register(typed_kind, StateFilter(ChangeFlow.kind), PLAIN_TEXT)
     villagers.callback_query.register(
         pick_member, StateFilter(ChangeFlow.member), ChangeMemberPick.filter()
     )
@@ -113,6 +117,12 @@ def create_router() -> Router:
     villagers.message.register(not_a_note, StateFilter(ChangeFlow.note), ~F.text)
     villagers.callback_query.register(
         submit, StateFilter(ChangeFlow.review), ChangeStep.filter(F.step == "send")
+    )
+    # Text where a button is expected: say so, rather than leave the report hanging.
+    villagers.message.register(
+        use_the_buttons,
+        StateFilter(ChangeFlow.member, ChangeFlow.relation, ChangeFlow.review),
+        PLAIN_TEXT,
     )
     # A button of a report that is over (or forged): say so, change nothing.
     for data in (ChangeStep, ChangeKindPick, ChangeMemberPick, ChangeRelationPick):
@@ -256,7 +266,74 @@ async def pick_kind(
     household = await _household(bot, chat_id, state, account, session)
     if household is None:
         return
-    kind = ChangeKind(callback_data.kind)
+    await _choose_kind(bot, chat_id, state, household, ChangeKind(callback_data.kind), i18n)
+
+
+async def pick_kind_afresh(
+    query: CallbackQuery,
+    callback_data: ChangeKindPick,
+    bot: Bot,
+    state: FSMContext,
+    account: User,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    if callback_data.kind not in set(ChangeKind):
+        await stale_button(query)
+        return
+    await query.answer()
+    household = await own_household(account, session)
+    if household is None:
+        await bot.send_message(query.from_user.id, bind_first())
+        return
+    await _begin(state, household)
+    await _choose_kind(
+        bot, query.from_user.id, state, household, ChangeKind(callback_data.kind), i18n
+    )
+
+
+async def typed_kind(
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    account: User,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    """A change typed instead of tapped ("新生儿", "嫁入"): taken as the tap. Other text goes on
+    as before (the choice may have been only offered, under "我家添了个孩子")."""
+    kind = _named_kind(message.text or "", i18n)
+    if kind is None:
+        raise SkipHandler
+    household = await _household(bot, message.chat.id, state, account, session)
+    if household is not None:
+        await _choose_kind(bot, message.chat.id, state, household, kind, i18n)
+
+
+def _named_kind(text: str, i18n: I18n) -> ChangeKind | None:
+    """The change whose button label (or a part of it, 失业 of 失业/返乡) the text is."""
+    typed = to_simplified(text).strip().strip("。.!！ ").casefold()
+    for locale in {i18n.current_locale, "zh_Hans"}:
+        with i18n.use_locale(locale):
+            for kind, name in CHANGE_NAMES.items():
+                label = to_simplified(str(name)).casefold()
+                if typed and typed in (label, *(part.strip() for part in label.split("/"))):
+                    return kind
+    return None
+
+
+async def use_the_buttons(message: Message) -> None:
+    await message.answer(_("Please use the buttons above, or send /cancel to stop."))
+
+
+async def _choose_kind(
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    household: Household,
+    kind: ChangeKind,
+    i18n: I18n,
+) -> None:
     await _update(state, kind=kind.value)
     keyboard = InlineKeyboardBuilder()
     if kind in ABOUT_MEMBER:

@@ -18,6 +18,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import audit
 from db.cadre_households import CadreHouseholdRepo
+from db.household_template import id_like
 from db.models import Household, User
 from db.regions import RegionRepo
 from handlers.access import area_path
@@ -45,6 +47,9 @@ SEVEN_CHECKS = (
 )
 MAX_NOTE = 500
 OLDEST_VISIT = timedelta(days=365)
+# The registry's files separate entries with ";" (db/household_template.py): a note keeps none,
+# or the exported file would not import again.
+_NOTE_SAFE = str.maketrans({";": ",", "；": "，"})
 _TYPED_DATE = re.compile(r"(\d{4})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2})\D{0,2}")
 
 
@@ -84,7 +89,10 @@ def create_router() -> Router:
     router.callback_query.filter(PRIVATE_CALLBACK)
     router.message.filter(PRIVATE)
     router.callback_query.register(start, VisitStart.filter())
-    router.callback_query.register(choose_day, VisitDay.filter(), StateFilter(VisitInput.day))
+    # The day's buttons still work while a typed day is awaited: the cadre changed their mind.
+    router.callback_query.register(
+        choose_day, VisitDay.filter(), StateFilter(VisitInput.day, VisitInput.typed_day)
+    )
     router.callback_query.register(toggle, VisitCheck.filter(), StateFilter(VisitInput.checks))
     router.callback_query.register(ask_note, VisitChecked.filter(), StateFilter(VisitInput.checks))
     for stale in (VisitDay, VisitCheck, VisitChecked):
@@ -141,6 +149,7 @@ async def start(
     account: User,
     regions: RegionRepo,
     session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     if await area_path(account, regions) is None:
         await query.answer(_("Only township and county cadres can do this."), show_alert=True)
@@ -159,7 +168,8 @@ async def start(
     await _send(
         query,
         _("Visit to household {number} ({household}). When was it?").format(
-            number=escape(household.number), household=await household_label(household, regions)
+            number=escape(household.number),
+            household=await household_label(household, regions, i18n.current_locale),
         ),
         keyboard.as_markup(),
     )
@@ -307,13 +317,18 @@ async def save_with_note(
     regions: RegionRepo,
     session: AsyncSession,
 ) -> None:
-    note = (message.text or "").strip()
+    note = (message.text or "").strip().translate(_NOTE_SAFE)
     if len(note) > MAX_NOTE:
         await message.answer(
             _(
                 "That note is too long ({length} characters). Please keep it within {limit}, "
                 "or send /skip."
             ).format(length=len(note), limit=MAX_NOTE)
+        )
+        return
+    if id_like(note):  # the registry never holds one (and an export would not import again)
+        await message.answer(
+            _("Please send no ID-card or bank card numbers. Type the note again without them.")
         )
         return
     await _save(message, note or None, state, account, regions, session)
@@ -357,6 +372,8 @@ async def _save(
         _("Looked at:") if ticked else _("Nothing ticked."),
         *(f"• {SEVEN_CHECKS[index][1]}" for index in ticked),
     ]
+    if note:  # as it is kept
+        lines.append(_("Note: {note}").format(note=escape(note)))
     await message.answer("\n".join(lines))
 
 

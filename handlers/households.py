@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,8 @@ from db.models import Household, User
 from db.regions import RegionRepo
 from handlers.access import area_path, household_in_area
 from handlers.filters import PRIVATE
+from handlers.household_case_card import in_locale
+from handlers.household_cases import bind_first
 from handlers.keyboards import BindingKeep, BindingUnbind
 from handlers.notices import local_time
 
@@ -49,11 +52,15 @@ def create_router() -> Router:
     return router
 
 
-async def household_label(household: Household, regions: RegionRepo) -> str:
-    """The village and the masked head's name, as anyone may be shown them: 红星村 张*明."""
+async def household_label(
+    household: Household, regions: RegionRepo, locale: str | None = None
+) -> str:
+    """The village and the masked head's name, as anyone may be shown them: 红星村 张*明; with
+    ``locale``, in the reader's characters (紅星村 張*明 for zh_Hant)."""
     village = await regions.get(household.region_code)
     name = village.name if village else household.region_code
-    return escape(f"{name} {masked_name(household.head_name)}")
+    label = f"{name} {masked_name(household.head_name)}"
+    return escape(in_locale(label, locale) if locale else label)
 
 
 # Villagers
@@ -66,9 +73,10 @@ async def bind_by_link(
     account: User,
     session: AsyncSession,
     regions: RegionRepo,
+    i18n: I18n,
 ) -> None:
     code = (command.args or "").removeprefix(START_PREFIX)
-    await _bind(message, code, state, account, session, regions)
+    await _bind(message, code, state, account, session, regions, i18n.current_locale)
 
 
 async def bind_by_code(
@@ -78,6 +86,7 @@ async def bind_by_code(
     account: User,
     session: AsyncSession,
     regions: RegionRepo,
+    i18n: I18n,
 ) -> None:
     if not command.args:
         await message.answer(
@@ -87,7 +96,7 @@ async def bind_by_code(
             )
         )
         return
-    await _bind(message, command.args, state, account, session, regions)
+    await _bind(message, command.args, state, account, session, regions, i18n.current_locale)
 
 
 async def _bind(
@@ -97,6 +106,7 @@ async def _bind(
     account: User,
     session: AsyncSession,
     regions: RegionRepo,
+    locale: str,
 ) -> None:
     result = await BindingRepo(session).bind(account, typed[:MAX_TYPED_CODE])
     if result.outcome == Outcome.BLOCKED and result.wait is not None:
@@ -110,13 +120,13 @@ async def _bind(
         )
     elif result.outcome == Outcome.ALREADY_BOUND:
         text = _("Your account is already linked to the household {household}.").format(
-            household=await household_label(result.household, regions)
+            household=await household_label(result.household, regions, locale)
         )
     else:
         await state.clear()
         text = (
             _("Linked: {household} household.").format(
-                household=await household_label(result.household, regions)
+                household=await household_label(result.household, regions, locale)
             )
             + "\n"
             + _("Answers now fit your village. /unbind removes the link.")
@@ -125,18 +135,18 @@ async def _bind(
 
 
 async def ask_unbind(
-    message: Message, account: User, session: AsyncSession, regions: RegionRepo
+    message: Message, account: User, session: AsyncSession, regions: RegionRepo, i18n: I18n
 ) -> None:
     binding = await BindingRepo(session).active(account.telegram_id)
-    if binding is None:
-        await message.answer(_("Your account is not linked to a household."))
+    if binding is None:  # not a dead end: how to link comes with it
+        await message.answer(_("Your account is not linked to a household.") + "\n" + bind_first())
         return
     keyboard = InlineKeyboardBuilder()
     keyboard.button(text=_("Yes, unlink"), callback_data=BindingUnbind(binding_id=binding.id))
     keyboard.button(text=_("No, keep it"), callback_data=BindingKeep())
     await message.answer(
         _("Unlink your account from the household {household}?").format(
-            household=await household_label(binding.household, regions)
+            household=await household_label(binding.household, regions, i18n.current_locale)
         ),
         reply_markup=keyboard.as_markup(),
     )
@@ -148,6 +158,7 @@ async def unbind(
     account: User,
     session: AsyncSession,
     regions: RegionRepo,
+    i18n: I18n,
 ) -> None:
     """The member unlinks themself, or a cadre of the household's area unlinks a member."""
     repo = BindingRepo(session)
@@ -159,7 +170,7 @@ async def unbind(
     ):
         await query.answer(_("That choice is no longer available."), show_alert=True)
         return
-    household = await household_label(binding.household, regions)
+    household = await household_label(binding.household, regions, i18n.current_locale)
     await repo.unbind(binding)
     if own:
         text = _("Your account is no longer linked to the household {household}.")
@@ -213,11 +224,12 @@ async def create_code(
     account: User,
     regions: RegionRepo,
     session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     household = await _household_of(message, command, account, regions, session)
     if household is None:
         return
-    label = await household_label(household, regions)
+    label = await household_label(household, regions, i18n.current_locale)
     await audit.record(session, [household], viewer_of(account), account.role, ViewAction.BINDCODE)
     code, expires = await BindingRepo(session).create_code(
         household, f"telegram:{account.telegram_id}"
@@ -267,6 +279,7 @@ async def list_bindings(
     account: User,
     regions: RegionRepo,
     session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     household = await _household_of(message, command, account, regions, session)
     if household is None:
@@ -277,7 +290,7 @@ async def list_bindings(
     lines = [
         _("Accounts linked to household {number} ({household}): {count}").format(
             number=escape(household.number),
-            household=await household_label(household, regions),
+            household=await household_label(household, regions, i18n.current_locale),
             count=len(members),
         )
     ]

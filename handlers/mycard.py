@@ -36,6 +36,7 @@ from handlers.own_household import (
     render_measures,
     render_overview,
     render_policies,
+    separators,
 )
 from knowledge.eligibility import applicable, gaps
 from knowledge.entries import Entry
@@ -138,13 +139,14 @@ def card_text(
     hotline: str,
 ) -> str:
     """The card as one HTML message (split by the caller if too long)."""
+    semicolon = separators(locale)[2]
     rows = [render_overview(data, locale)]
     if len(data.incomes) > 1:
-        rows.append(_row(_("Income by year"), "；".join(_incomes(data)), locale))
+        rows.append(_row(_("Income by year"), semicolon.join(_incomes(data)), locale))
     rows.append(
         _row(
             _("Benefits received"),
-            "；".join(map(_benefit, data.benefits)) or _("not recorded"),
+            semicolon.join(map(_benefit, data.benefits)) or _("not recorded"),
             locale,
         )
     )
@@ -170,7 +172,7 @@ def card_picture(
     hotline: str,
 ) -> Card:
     """The card's essentials for the picture; the policies' sources stay in the text."""
-    overview = dict(overview_rows(data))
+    overview = dict(overview_rows(data, locale))
     missing = gaps(profile, entries)
     sections = [
         Section(_("Basics"), (overview[_("Basics")],)),
@@ -214,7 +216,7 @@ def card_picture(
 
 
 def _row(label: str, value: str, locale: str) -> str:
-    return f"<b>{label}</b>：{html.escape(localized(value, locale))}"
+    return f"<b>{label}</b>{separators(locale)[0]}{html.escape(localized(value, locale))}"
 
 
 def _plain_lines(rendered: str, listed: bool) -> tuple[str, ...]:

@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import split_text
 from db.bindings import BindingRepo
-from db.household_template import HouseholdData, Measure
+from db.household_template import Helper, HouseholdData, Measure
 from db.households import HouseholdRepo, data_of
 from db.models import Household, MeasureStatus, User
 from db.regions import RegionRepo
 from handlers.ask import MAX_QUESTION, localized
 from handlers.filters import PLAIN_TEXT, PRIVATE
 from handlers.household_cases import answer_markup
+from handlers.household_visits import local_today
 from handlers.households import household_label
 from knowledge.eligibility import applicable, gaps, in_region
 from knowledge.entries import Entry
@@ -95,7 +96,8 @@ async def render(
     if aspect is Aspect.HELPERS:
         body = render_helpers(data, locale)
     elif aspect is Aspect.LOAN:
-        body = render_loan(data, profile, entries, locale, today or date.today())
+        # The day in China, as the loan's dates are: a server on UTC is a day behind at night.
+        body = render_loan(data, profile, entries, locale, today or local_today())
     elif aspect is Aspect.POLICIES:
         body = render_policies(data, profile, entries, locale)
     elif aspect is Aspect.MEASURES:
@@ -110,6 +112,16 @@ def _t(text: object, locale: str) -> str:
     return escape(localized(str(text), locale))
 
 
+def separators(locale: str) -> tuple[str, str, str]:
+    """The colon, comma and semicolon the bot puts between labels and items: ASCII in English."""
+    return (": ", ", ", "; ") if locale == "en" else ("：", "，", "；")
+
+
+def enumeration(locale: str) -> str:
+    """Between the items of a list (医疗救助、防贫保): a comma in English."""
+    return ", " if locale == "en" else "、"
+
+
 def _phone(phone: str | None) -> str:
     """Plain digits: clients turn them into a tap-to-call link (an HTML tel: link is not)."""
     if not phone:
@@ -117,14 +129,16 @@ def _phone(phone: str | None) -> str:
     return ("+" if phone.strip().startswith("+") else "") + "".join(filter(str.isdigit, phone))
 
 
+def _helper_line(helper: Helper, locale: str) -> str:
+    colon = separators(locale)[0]
+    return f"• {_t(helper.role, locale)} {_t(helper.name, locale)}{colon}{_phone(helper.phone)}"
+
+
 def render_helpers(data: HouseholdData, locale: str) -> str:
     if not data.helpers:
         return _("No helper cadre is recorded for your household. Ask your village committee.")
     lines = [_("Your helper cadres (tap a number to call):")]
-    lines += [
-        f"• {_t(helper.role, locale)} {_t(helper.name, locale)}：{_phone(helper.phone)}"
-        for helper in data.helpers
-    ]
+    lines += [_helper_line(helper, locale) for helper in data.helpers]
     return "\n".join(lines)
 
 
@@ -179,53 +193,72 @@ def render_loan(
 
 
 def render_policies(
-    data: HouseholdData, profile: HouseholdProfile, entries: Iterable[Entry], locale: str
+    data: HouseholdData,
+    profile: HouseholdProfile,
+    entries: Iterable[Entry],
+    locale: str,
+    *,
+    for_cadre: bool = False,
 ) -> str:
+    """The policies that fit and the gaps, told to the household; ``for_cadre``: told to a
+    cadre about "this household" (the cadre is the one to ask)."""
     entries = list(entries)
     found = applicable(profile, entries)
     if not found:
+        if for_cadre:
+            return _("No policy rule I know of matches this household's record.")
         return _("No policy rule I know of matches your household's record. Ask your helper cadre.")
-    lines = [_("Policies that fit your household, and why:")]
+    lines = [
+        _("Policies that fit this household, and why:")
+        if for_cadre
+        else _("Policies that fit your household, and why:")
+    ]
     for number, match in enumerate(found, start=1):
         lines.append(f"\n{number}. {_t(match.reason, locale)}")
         for entry in match.entries:
             lines.append(f"   • {_t(entry.questions[0], locale)}")
             lines.append(f"     {_source(entry, locale)}")
     missing = gaps(profile, entries)
+    lines.append("")
     if not missing:
-        lines.append("")
-        lines.append(_("I see nothing your household may be missing in its record."))
-    else:
-        lines.append("")
         lines.append(
-            _("You may not have these yet: {benefits}.").format(
-                benefits="、".join(_t(gap.benefit, locale) for gap in missing)
-            )
+            _("I see nothing this household may be missing in its record.")
+            if for_cadre
+            else _("I see nothing your household may be missing in its record.")
         )
-        lines.append(_("Ask your helper cadre about them:"))
-        lines += [
-            f"• {_t(helper.role, locale)} {_t(helper.name, locale)}：{_phone(helper.phone)}"
-            for helper in data.helpers[:1]
-        ]
+        return "\n".join(lines)
+    benefits = enumeration(locale).join(_t(gap.benefit, locale) for gap in missing)
+    if for_cadre:
+        lines.append(_("It may not have these yet: {benefits}.").format(benefits=benefits))
+        return "\n".join(lines)
+    lines.append(_("You may not have these yet: {benefits}.").format(benefits=benefits))
+    lines.append(_("Ask your helper cadre about them:"))
+    lines += [_helper_line(helper, locale) for helper in data.helpers[:1]]
     return "\n".join(lines)
 
 
 def _measure_line(measure: Measure, locale: str) -> str:
+    colon, comma, _semicolon = separators(locale)
     details = [str(x) for x in (measure.project, measure.year) if x]
     if measure.amount:
         details.append(_("{amount} yuan").format(amount=measure.amount))
     text = _t(measure.kind, locale)
     if details:
-        text += f"（{_t('，'.join(details), locale)}）"
-    return f"• {text}：{_t(measure.status, locale)}"
+        inside = _t(comma.join(details), locale)
+        text += f" ({inside})" if locale == "en" else f"（{inside}）"
+    return f"• {text}{colon}{_t(measure.status, locale)}"
 
 
-def render_measures(data: HouseholdData, locale: str) -> str:
+def render_measures(data: HouseholdData, locale: str, *, for_cadre: bool = False) -> str:
+    """The household's measures, told to it; ``for_cadre``: about "this household"."""
     if not data.measures:
+        if for_cadre:
+            return _("No help measure is recorded for this household.")
         return _("No help measure is recorded for your household.")
-    return "\n".join([_("Your household's help measures:"), *(
-        _measure_line(measure, locale) for measure in data.measures
-    )])  # fmt: skip
+    heading = (
+        _("This household's help measures:") if for_cadre else _("Your household's help measures:")
+    )
+    return "\n".join([heading, *(_measure_line(measure, locale) for measure in data.measures)])
 
 
 def _yes_no(value: bool | None) -> str:
@@ -235,11 +268,16 @@ def _yes_no(value: bool | None) -> str:
 
 
 def render_overview(data: HouseholdData, locale: str) -> str:
-    return "\n".join(f"<b>{label}</b>：{_t(value, locale)}" for label, value in overview_rows(data))
+    colon = separators(locale)[0]
+    return "\n".join(
+        f"<b>{label}</b>{colon}{_t(value, locale)}" for label, value in overview_rows(data, locale)
+    )
 
 
-def overview_rows(data: HouseholdData) -> list[tuple[str, str]]:
-    """The six clears in short: (translated label, record data in simplified Chinese)."""
+def overview_rows(data: HouseholdData, locale: str = "zh_Hans") -> list[tuple[str, str]]:
+    """The six clears in short: (translated label, record data in simplified Chinese), joined
+    with the reader's punctuation."""
+    colon, comma, semicolon = separators(locale)
     basics = [
         _("{count} people").format(count=len(data.members)),
         _("land {mu} mu").format(mu=data.land_mu if data.land_mu is not None else "?"),
@@ -263,7 +301,7 @@ def overview_rows(data: HouseholdData) -> list[tuple[str, str]]:
         if data.incomes
         else _("not recorded")
     )
-    helpers = [f"{h.role} {h.name}：{_phone(h.phone)}" for h in data.helpers]
+    helpers = [f"{h.role} {h.name}{colon}{_phone(h.phone)}" for h in data.helpers]
     status = str(data.status)
     if data.status is Status.OUT and data.status_year:
         status += f"（{data.status_year}）"
@@ -274,20 +312,28 @@ def overview_rows(data: HouseholdData) -> list[tuple[str, str]]:
         timeline.append(str(data.follow_up))
     if data.identified_year:
         timeline.append(_("identified {year}").format(year=data.identified_year))
-    exit_year = data.actual_exit_year or data.planned_exit_year
-    if exit_year:
-        timeline.append(_("left poverty {year}").format(year=exit_year))
+    if data.actual_exit_year:
+        timeline.append(_("left poverty {year}").format(year=data.actual_exit_year))
+    elif data.planned_exit_year and data.status is not Status.OUT:
+        # A plan, not a fact: a household still poor never reads "left poverty".
+        timeline.append(_("planned to leave poverty {year}").format(year=data.planned_exit_year))
     none = _("not recorded")
+    items = enumeration(locale)
     return [
-        (_("Basics"), "，".join(basics)),
-        (_("Causes of poverty"), "、".join(causes) or none),
+        (_("Basics"), comma.join(basics)),
+        (_("Causes of poverty"), items.join(causes) or none),
         (
             _("Help measures"),
-            "、".join(measures)
-            + (" " + _("({count} not finished)").format(count=in_progress) if in_progress else "")
+            items.join(measures)
+            + (
+                (" " if locale == "en" else "")
+                + _("({count} not finished)").format(count=in_progress)
+                if in_progress
+                else ""
+            )
             or none,
         ),
         (_("Income"), income),
-        (_("Helpers"), "；".join(helpers) or none),
-        (_("Timeline"), "，".join(timeline)),
+        (_("Helpers"), semicolon.join(helpers) or none),
+        (_("Timeline"), comma.join(timeline)),
     ]

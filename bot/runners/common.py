@@ -36,7 +36,9 @@ async def running_bot(settings: Settings) -> AsyncIterator[tuple[Bot, Dispatcher
         log.info("connected as @%s", me.username)
         await set_default_commands(bot, i18n)
         workers = [
-            asyncio.create_task(OutboxWorker(bot, database.sessionmaker).run()),
+            asyncio.create_task(
+                OutboxWorker.from_settings(bot, database.sessionmaker, settings, i18n).run()
+            ),
             asyncio.create_task(
                 watch_deadlines(
                     database.sessionmaker, dispatcher["render"], settings.default_locale

@@ -78,7 +78,9 @@ class Console:
             update = self.updates.text(self.user, line)
         await self.dispatcher.feed_update(self.bot, update)
         if self.outbox is not None:  # notifications to this user show up at once
-            await self.outbox.send_due()
+            # Only this user's: every other chat's rows are left to the running bot.
+            while await self.outbox.send_due(chat_id=self.user.id):
+                pass
 
     async def run(self, source: TextIO = sys.stdin) -> None:
         interactive = source.isatty()

@@ -34,6 +34,20 @@ async def test_answer_names_its_source_and_offers_more_and_feedback(harness: Bot
     assert "巴彦淖尔" in texts_of(more)
 
 
+async def test_an_unknown_command_is_answered_in_private_only(harness: BotHarness) -> None:
+    # A typo, or /skip when there is nothing to skip: never silence.
+    for command in ("/fooo", "/skip", "/mycrad"):
+        assert texts_of(await harness.send(VILLAGER, command)) == (
+            "这个命令在这里用不了。发 /help 看看我能做什么，或者直接打字提问。"
+        )
+    english = texts_of(await harness.send(VILLAGER, "/fooo", lang="en"))
+    assert english.startswith("I cannot do that command here. Send /help")
+    # A township's group chat is not answered for every cadre's command.
+    assert await harness.send_in(-100123, VILLAGER, "/fooo") == []
+    # Known commands still reach their handlers.
+    assert "/report" in texts_of(await harness.send(VILLAGER, "/help"))
+
+
 async def test_traditional_user_gets_traditional_answer(harness: BotHarness) -> None:
     [reply] = await harness.send(VILLAGER, "小額信貸能貸多少錢", lang="zh-TW")
     assert "5萬元" in reply.text

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 
 from db import migrate
 from db.cadre_households import CadreHouseholdRepo, phone_digits
-from db.household_import import SAMPLE_HOUSEHOLDS, import_households
+from db.household_import import SAMPLE_HOUSEHOLDS, export_households, import_households
 from db.households import HouseholdRepo
 from db.models import (
     Case,
@@ -284,8 +284,11 @@ async def test_one_household_in_full(
     calls = await harness.send(CADRE, f"/household {LATE}")
     text = texts_of(calls)
     assert f"农户 {LATE}：红星村 张*明" in text
-    for part in ("家底", "帮扶措施", "你家能享受的政策和原因", "可能还没享受：医疗救助"):
+    for part in ("家底", "帮扶措施", "这一户能享受的政策和原因", "这一户可能还没享受：医疗救助"):
         assert part in text
+    # Told to the cadre about "this household": no "your household", no "ask your helper".
+    assert "你家" not in text
+    assert "家庭成员</b>：户主 · 16-59 · 劳动力；配偶 · 16-59 · 大病" in text
     assert "已绑定的账号：0 个" in text
     assert "最近的走访：" in text
     assert "住房、饮水 (孙德福)：屋顶已修好" in text
@@ -419,6 +422,71 @@ async def test_another_day_skip_and_cancel(
     assert alerts_of(await harness.press(CADRE, "看饮水")) == [STALE]
     assert alerts_of(await harness.press(CADRE, "完成")) == [STALE]
     assert len(await visits(database)) == 1
+
+
+async def test_a_visit_note_never_keeps_an_id_number(
+    harness: BotHarness, database: Database, registry: None
+) -> None:
+    await open_visit(harness)
+    await harness.press(CADRE, "今天")
+    await harness.press(CADRE, "完成")
+    for note in ("身份证 110101199003071234 已核实", "卡号 6222 0212 3456 7890 123"):
+        told = texts_of(await harness.send(CADRE, note))
+        assert told == "请不要发身份证号或银行卡号。去掉以后再写一遍。"
+    assert await visits(database) == []
+    assert "走访已记下" in texts_of(await harness.send(CADRE, "身份证已核实"))
+    [visit] = await visits(database)
+    assert visit.note == "身份证已核实"
+
+
+async def test_a_visit_note_keeps_the_registry_file_importable(
+    harness: BotHarness, database: Database, registry: None, tmp_path: Path
+) -> None:
+    await open_visit(harness)
+    await harness.press(CADRE, "今天")
+    await harness.press(CADRE, "完成")
+    saved = texts_of(await harness.send(CADRE, "屋顶修好了；孩子上学了;都好"))
+    assert "说明：屋顶修好了，孩子上学了,都好" in saved
+    [visit] = await visits(database)
+    assert visit.note == "屋顶修好了，孩子上学了,都好"
+    # ";" separates the entries of a registry file: the export imports again.
+    async with database.sessionmaker() as session:
+        # (arrange() left loans without their dates, which no file may hold)
+        await session.execute(
+            delete(HouseholdBenefit).where(
+                HouseholdBenefit.kind == "小额信贷",
+                HouseholdBenefit.start.is_(None) | HouseholdBenefit.due.is_(None),
+            )
+        )
+        await session.commit()
+        await export_households(session, tmp_path / "export.csv", AREA)
+        report = await import_households(session, tmp_path / "export.csv", "test")
+    assert report.added == 0
+
+
+async def test_the_day_buttons_work_after_another_day_was_chosen(
+    harness: BotHarness, database: Database, registry: None
+) -> None:
+    await open_visit(harness)
+    assert "请输入走访的日期" in texts_of(await harness.press(CADRE, "别的日子"))
+    yesterday = (local_today() - timedelta(days=1)).isoformat()
+    assert f"走访日期：{yesterday}" in texts_of(await harness.press(CADRE, "昨天"))
+
+
+async def test_a_cadre_reading_traditional_characters(
+    harness: BotHarness, database: Database, registry: None
+) -> None:
+    text = texts_of(await harness.send(CADRE, f"/household {LATE}", lang="zh-TW"))
+    assert f"農戶 {LATE}：紅星村 張*明" in text
+    assert "家庭成員</b>：戶主 · 16-59 · 勞動力；配偶 · 16-59 · 大病" in text
+    assert "紅星村 張*明" in texts_of(await harness.press(CADRE, "記錄走訪"))
+    listed = texts_of(await harness.send(CADRE, "/households"))
+    assert "紅星村 張*明" in listed
+    assert "红星村" not in listed
+    for command in ("bindings", "bindcode"):
+        shown = texts_of(await harness.send(CADRE, f"/{command} {LATE}"))
+        assert "紅星村 張*明" in shown
+        assert "红星村" not in shown
 
 
 async def test_forged_visit_buttons_change_nothing(

@@ -189,6 +189,22 @@ async def test_a_member_unbinds_themself_after_confirming(
     assert "还没有绑定" in texts_of(await harness.send(VILLAGER, "/unbind"))
 
 
+async def test_traditional_readers_see_the_household_in_traditional_characters(
+    harness: BotHarness, database: Database, people: None
+) -> None:
+    # Unlinked, /unbind is no dead end: it says how to link.
+    unbound = texts_of(await harness.send(VILLAGER, "/unbind", lang="zh-TW"))
+    assert "還沒有綁定" in unbound
+    assert "/bind" in unbound
+    told = texts_of(await harness.send(VILLAGER, f"/bind {await new_code(harness)}"))
+    assert "已綁定：紅星村 張*明 戶。" in told
+    again = texts_of(await harness.send(VILLAGER, f"/bind {await new_code(harness)}"))
+    assert "紅星村 張*明" in again
+    assert "红星村" not in told + again
+    assert "紅星村 張*明" in texts_of(await harness.send(VILLAGER, "/unbind"))
+    assert "紅星村 張*明" in texts_of(await harness.press_prefix(VILLAGER, "ub:"))
+
+
 async def test_a_cadre_of_the_area_unbinds_a_member_and_no_one_else_can(
     harness: BotHarness, database: Database, people: None
 ) -> None:

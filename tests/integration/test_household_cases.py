@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from bot.app import prepare
+from bot.config import Settings
 from db import migrate
 from db.household_cases import BENEFIT_INQUIRY, HOUSEHOLD_CHANGE, ChangeError, ChangeKind
 from db.household_import import SAMPLE_HOUSEHOLDS, import_households
@@ -29,7 +31,7 @@ from db.session import Database, open_database
 from db.users import UserRepo
 from grievances.service import Actor, CaseError, CaseService, Report
 from handlers.household_case_card import ChangeConfirm
-from handlers.household_cases import GapAsk
+from handlers.household_cases import ChangeKindPick, GapAsk
 from tests.harness import BotHarness, alerts_of, texts_of
 
 VILLAGER = 720
@@ -339,6 +341,57 @@ async def test_confirming_applies_each_change_once(
     assert "干部已确认，已登记进户档案" in shown.text
     assert "确认变化，已登记进户档案" in shown.text
     assert not any(data.startswith("hcc:") for _, data in shown.buttons)
+    # The household's page shows who lives there now: relation, age band, flags.
+    page = texts_of(await harness.send(CADRE, f"/household {HOUSEHOLD}"))
+    assert "家庭成员</b>：户主 · 60+ · 劳动力、大病；孙子女 · 0-5\n" in page
+
+
+async def test_a_change_typed_instead_of_tapped(
+    harness: BotHarness, database: Database, bound: None
+) -> None:
+    await harness.send(VILLAGER, "/change")
+    assert "是谁" in texts_of(await harness.send(VILLAGER, "去世"))
+    # Where a member is to be tapped, typing is answered (and the report goes on).
+    told = texts_of(await harness.send(VILLAGER, "户主"))
+    assert told == "请点上面的按钮，或者发 /cancel 取消。"
+    await harness.press(VILLAGER, "户主 · 60+")
+    await harness.send(VILLAGER, "/skip")
+    assert texts_of(await harness.send(VILLAGER, "好的")) == told  # at the check, too
+    await harness.press(VILLAGER, "✅ 提交")
+    # A part of a button's label, and an English one.
+    await harness.send(VILLAGER, "/change")
+    assert "说明" in texts_of(await harness.send(VILLAGER, "返乡"))
+    await harness.send(VILLAGER, "/cancel")
+    await harness.send(VILLAGER, "/change", lang="en")
+    assert "note" in texts_of(await harness.send(VILLAGER, "Lost work"))
+    await harness.send(VILLAGER, "/skip")
+    await harness.press(VILLAGER, "Submit")
+    death, jobless = await cases(database)
+    assert (death.details["change"], death.details["member"]["relation"]) == ("death", "户主")
+    assert (jobless.details["change"], jobless.details["member"]) == ("jobless", None)
+    # Other words while the choice is offered go on to the answers as before.
+    await harness.send(VILLAGER, "/change", lang="zh-hans")
+    assert "5万元" in texts_of(await harness.send(VILLAGER, "小额信贷能贷多少"))
+
+
+async def test_an_offered_change_still_works_after_a_restart(
+    harness: BotHarness, database: Database, bound: None, settings: Settings
+) -> None:
+    [offer] = await harness.send(VILLAGER, "我家添了个孩子")
+    _label, birth = offer.buttons[0]
+    restarted = BotHarness(settings, database)  # the conversation state is gone
+    await prepare(restarted.dispatcher)
+    assert "新添的孩子是" in texts_of(await restarted.press_data(VILLAGER, birth))
+    await restarted.press(VILLAGER, "孙子或孙女")
+    await restarted.send(VILLAGER, "/skip")
+    assert "已收到" in texts_of(await restarted.press(VILLAGER, "✅ 提交"))
+    [case] = await cases(database)
+    assert case.details["change"] == "birth"
+    # Unbound, the tap says how to bind; forged data is refused.
+    assert "/bind" in texts_of(await restarted.press_data(NEIGHBOUR, birth))
+    forged = ChangeKindPick(kind="robbery").pack()
+    assert alerts_of(await restarted.press_data(VILLAGER, forged)) == [STALE]
+    assert len(await cases(database)) == 1
 
 
 async def test_confirming_is_refused_outside_the_area_and_for_other_cases(

@@ -1,18 +1,20 @@
 """The import reads and writes a batch of rows at a time in one transaction: a wrong row after
 batches already written still leaves nothing, every problem is still reported, and a GBK CSV
-(as Excel in China saves it) reads like UTF-8."""
+(as Excel in China saves it) reads like UTF-8. A household's region names come from its stored
+path, and still follow the region tree when a village has moved since the import."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import db.household_import
 from db import migrate
 from db.household_import import HouseholdImportError, import_households
-from db.models import Household, HouseholdMember, HouseholdVersion
+from db.households import HouseholdRepo
+from db.models import Household, HouseholdMember, HouseholdVersion, Region
 from db.region_import import SAMPLE_REGIONS, import_regions
 from db.session import create_engine, create_sessionmaker
 from db.spreadsheets import open_table
@@ -100,3 +102,26 @@ def test_a_gbk_csv_reads_like_utf8(tmp_path: Path) -> None:
     with open_table(gbk) as a, open_table(utf8) as b:
         assert a.header == b.header == HEAD.strip().split(",")
         assert list(a.rows) == list(b.rows) == [(2, row(1).strip().split(","))]
+
+
+async def test_region_names_follow_a_village_moved_after_the_import(
+    sessionmaker, tmp_path: Path
+) -> None:
+    path = tmp_path / "households.csv"
+    path.write_text(HEAD + row(1), encoding="utf-8")
+    async with sessionmaker() as session:
+        await import_households(session, path, "test")
+    async with sessionmaker() as session:
+        repo = HouseholdRepo(session)
+        assert (await repo.profile(await repo.get("H-001"))).region_names == (
+            "云南省", "昭通市", "镇雄县", "以古镇", "红星村",
+        )  # fmt: skip
+        await session.execute(
+            update(Region).where(Region.code == "530627101201").values(parent_code="530627102")
+        )
+        await session.commit()
+    async with sessionmaker() as session:
+        repo = HouseholdRepo(session)
+        assert (await repo.profile(await repo.get("H-001"))).region_names == (
+            "云南省", "昭通市", "镇雄县", "塘房镇", "红星村",
+        )  # fmt: skip

@@ -58,7 +58,7 @@ def strings(card: Card) -> str:
     [
         ("zh-hans", "永丰村 梁*顺 户", "包保干部 刘志强：13800000022", "帮扶措施", "监督举报电话"),
         ("zh-TW", "永豐村 梁*順 戶", "包保幹部 劉志強：13800000022", "幫扶措施", "監督舉報電話"),
-        ("en", "Household 永丰村 梁*顺", "包保干部 刘志强：13800000022", "Help measures",
+        ("en", "Household 永丰村 梁*顺", "包保干部 刘志强: 13800000022", "Help measures",
          "Complaint hotline"),
     ],
 )  # fmt: skip

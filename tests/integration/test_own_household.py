@@ -4,6 +4,7 @@ language; an unbound one is told how to bind; general questions still reach the 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -19,6 +20,7 @@ HOUSEHOLD = "SAMPLE-150821101201-02"  # 永丰村 梁长顺: a loan due 2028-03-
 LABEL = "永丰村 梁*顺"
 NEIGHBOUR = 711
 GAPS_HOUSEHOLD = "SAMPLE-150821101202-02"  # 新丰村 宋文军: may lack 医疗救助 and 防贫保
+POOR_HOUSEHOLD = "SAMPLE-150821101202-01"  # 新丰村 谢*花: 未脱贫, exit planned for 2019
 
 
 async def bind(harness: BotHarness, user: int, number: str) -> None:
@@ -49,6 +51,14 @@ async def test_the_loan_due_date_and_bayannurs_renewal_rule(
     assert "2020-02" in text
 
 
+async def test_the_days_left_count_from_the_day_in_china(
+    harness: BotHarness, bound: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2028-03-01 in China, whatever day the server's clock (UTC) still shows at night there.
+    monkeypatch.setattr("handlers.own_household.local_today", lambda: date(2028, 3, 1))
+    assert "还有8天到期" in texts_of(await harness.send(VILLAGER, "俺家贷款啥时候到期"))
+
+
 async def test_the_helpers_with_their_phones(harness: BotHarness, bound: None) -> None:
     text = texts_of(await harness.send(VILLAGER, "我家的帮扶干部是谁"))
     assert "包保干部 刘志强：13800000022" in text
@@ -63,6 +73,9 @@ async def test_the_policies_that_apply_and_a_gap(harness: BotHarness, bound: Non
     assert "📄 来源：" in text
     assert "可能还没享受：医疗救助、防贫保。" in text
     assert "杨三明：13800000024" in text  # whom to ask
+    english = texts_of(await harness.send(NEIGHBOUR, "What is my household missing?", lang="en"))
+    assert "You may not have these yet: 医疗救助, 防贫保." in english
+    assert "• 包保干部 杨三明: 13800000024" in english
     # A household with nothing missing is told so.
     assert "没看到你家漏掉的待遇" in texts_of(await harness.send(VILLAGER, "我家还能享受啥"))
 
@@ -76,6 +89,23 @@ async def test_measures_and_overview(harness: BotHarness, bound: None) -> None:
         assert label in overview
     assert "2025年人均15250元" in overview
     assert "已脱贫（2019）" in overview
+
+
+async def test_a_household_still_poor_is_never_told_it_left_poverty(
+    harness: BotHarness, bound: None
+) -> None:
+    await bind(harness, NEIGHBOUR, POOR_HOUSEHOLD)
+    overview = texts_of(await harness.send(NEIGHBOUR, "我家是啥户"))
+    assert "未脱贫，2015年识别，计划2019年脱贫" in overview
+    assert "，2019年脱贫" not in overview
+    # In English the bot's own labels and separators are English: no "：" or "，" between them.
+    english = texts_of(await harness.send(NEIGHBOUR, "What is my household's status?", lang="en"))
+    assert "<b>Basics</b>: 4 people, land 2.0 mu, safe housing: yes" in english
+    assert "<b>Timeline</b>: 未脱贫, identified 2015, planned to leave poverty 2019" in english
+    assert "<b>Helpers</b>: 包保干部 陈兰芳: 13800000023; 第一书记" in english
+    assert "left poverty 2019" not in english.replace("to leave poverty 2019", "")
+    measures = texts_of(await harness.send(NEIGHBOUR, "What are my household's measures?"))
+    assert "• 产业帮扶 (玉米良种, 2025, 4000 yuan): 已完成" in measures
 
 
 async def test_traditional_and_english_readers(harness: BotHarness, bound: None) -> None:
