@@ -42,7 +42,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox_alerts import StuckAlerts
-from db.models import Case, OutboxMessage, Role, utcnow
+from db.models import Case, OutboxMessage, utcnow
 from db.outbox import LEASE, NOTICE, DeadChat, OutboxRepo
 from db.regions import RegionRepo
 from grievances.service import CaseService
@@ -147,7 +147,7 @@ class OutboxWorker:
 
     async def run(self) -> None:
         started = False
-        next_check = self.clock()
+        next_check = self.clock() + ALERT_CHECK  # a backlog is sent before it is reported
         while True:
             try:
                 if not started:
@@ -253,16 +253,20 @@ class OutboxWorker:
         log.warning("outbox %d: gave up (%s)", message.id, why.split(":")[0])
 
     async def _unreachable(
-        self, session: AsyncSession, repo: OutboxRepo, message: OutboxMessage, now: datetime,
+        self,
+        session: AsyncSession,
+        repo: OutboxRepo,
+        message: OutboxMessage,
+        now: datetime,
         why: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The chat refuses the bot: mark it, and re-route what it was still to receive."""
         dead = await repo.block_chat(message.chat_id, now)
         log.info("outbox %d: the chat refused the bot (%s)", message.id, why)
         for row in await repo.pending_to(message.chat_id, now, self.instance):
             row.failed_at = now
             row.locked_until = row.locked_by = None
-            row.last_error = f"{why}; " + await self._reroute(session, repo, row, dead)
+            row.last_error = f"{why}; {await self._reroute(session, repo, row, dead)}"[:300]
 
     async def _reroute(
         self, session: AsyncSession, repo: OutboxRepo, row: OutboxMessage, dead: DeadChat
@@ -315,13 +319,11 @@ class OutboxWorker:
 
 def _stand_in_unit(row: OutboxMessage, case: Case | None, dead: DeadChat) -> str | None:
     """The unit whose people receive the row instead of the dead chat, or None when nobody
-    should: a villager's or reporter's own notices, reminders, admins' alerts."""
+    should: a reporter's own notices, reminders, admins' alerts."""
     if case is None or row.kind != NOTICE or case.reporter_id == row.chat_id:
         return None
     if dead.unit_code is not None:  # the unit's linked group
         return dead.unit_code
-    if dead.user is not None and dead.user.role in (Role.CADRE, Role.ADMIN):
-        return dead.user.area_code or case.unit_code
-    if dead.user is None and row.chat_id < 0:  # a group no longer linked: the case's unit
-        return case.unit_code
-    return None
+    if dead.user is not None and dead.user.area_code is not None:  # a cadre: their unit
+        return dead.user.area_code
+    return case.unit_code  # a group no longer linked, a cadre without an area

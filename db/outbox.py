@@ -143,11 +143,13 @@ class OutboxRepo:
     # --- stuck rows and the admins told about them ----------------------------------------
 
     async def stuck(self, created_before: datetime, limit: int) -> list[OutboxMessage]:
-        """Notices still unsent that were written before ``created_before`` and not reported."""
+        """Notices tried and still unsent that were written before ``created_before`` and not
+        reported yet."""
         query = (
             select(OutboxMessage)
             .where(
                 _pending(),
+                OutboxMessage.attempts > 0,
                 OutboxMessage.kind == NOTICE,
                 OutboxMessage.alerted_at.is_(None),
                 OutboxMessage.created_at < created_before,

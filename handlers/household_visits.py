@@ -361,9 +361,11 @@ async def _save(
     day = date.fromisoformat(data["visit_day"])
     ticked = [index for index in data.get("visit_checks", []) if 0 <= index < len(SEVEN_CHECKS)]
     viewer = audit.viewer_of(account)
+    # "#800": the registry file keeps a visit as date:checklist:by:note, so no colon in "by".
     await CadreHouseholdRepo(session).add_visit(
-        household, day, [SEVEN_CHECKS[index][0] for index in ticked], note, viewer
-    )
+        household, day, [SEVEN_CHECKS[index][0] for index in ticked], note,
+        f"#{account.telegram_id}",
+    )  # fmt: skip
     await audit.record(session, [household], viewer, account.role, audit.ViewAction.VISIT)
     lines = [
         _("Visit recorded: household {number}, {day}.").format(

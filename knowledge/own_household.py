@@ -36,8 +36,8 @@ _KEYWORDS: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
     (
         Aspect.HELPERS,
         (
-            "帮扶干部", "包保干部", "帮扶人", "第一书记", "驻村", "谁帮", "帮扶责任", "联系人",
-            "电话",
+            "帮扶干部", "帮付干部", "包保干部", "帮扶人", "第一书记", "驻村", "谁帮", "帮扶责任",
+            "联系人", "电话",
         ),
     ),
     (Aspect.LOAN, ("贷款", "小额信贷", "信贷", "代款", "贷", "到期", "还款", "续贷")),
@@ -64,11 +64,16 @@ _KEYWORDS_EN: tuple[tuple[Aspect, re.Pattern[str]], ...] = (
 
 _QUESTION_WORDS = (
     "啥", "什么", "甚", "谁", "哪", "吗", "嘛", "么", "多少", "几", "咋", "怎", "如何", "能不能",
-    "是不是", "有没有", "没有", "呢", "多久", "好久", "哪天", "时候",
+    "是不是", "有没有", "没有", "呢", "多久", "好久", "哪天", "时候", "撒",
 )  # fmt: skip
 _QUESTION_ENDINGS = ("不", "没", "没得", "吧")
 _A_NOT_A = ("算不算", "够不够", "行不行", "给不给", "管不管", "享不享受", "有没得")
 _QUESTION_EN = re.compile(r"^(what|who|when|which|how|is|are|am|do|does|did|can|could|will)\b")
+
+# A bare phrase naming the household and an aspect asks for it without a question word:
+# "我們家的幫扶措施", "俺家贷款", "my household loan" (but not "我家的帮扶干部从来不来").
+_PHRASE_LEFTOVER = 2  # characters besides the household, 的 and the aspect's word
+_SHORT_PHRASE_EN = 5  # words
 
 # Words that only the household's record answers (for unbound users).
 _RECORD_ONLY: dict[Aspect, tuple[str, ...]] = {
@@ -86,17 +91,29 @@ def asks_about_own_household(text: str) -> Aspect | None:
     raw = text.strip()
     folded = normalize(raw)
     compact = folded.replace(" ", "")
-    if not compact or not _is_question(raw, folded, compact):
+    if not compact:
         return None
+    asked = _is_question(raw, folded, compact)
     if _OWN_EN.search(folded):
+        if not asked and len(folded.split()) > _SHORT_PHRASE_EN:
+            return None
         return next((aspect for aspect, words in _KEYWORDS_EN if words.search(folded)), None)
     strong = any(word in compact for word in _OWN)
     if not strong and not any(word in compact for word in _OWN_WEAK):
         return None
     for aspect, words in _KEYWORDS:
-        if any(word in compact for word in words):
-            return aspect
+        word = next((word for word in words if word in compact), None)
+        if word is not None:
+            return aspect if asked or (strong and _bare_phrase(compact, word)) else None
     return None
+
+
+def _bare_phrase(compact: str, aspect_word: str) -> bool:
+    """Whether the message is little more than the household and the aspect: 我家的帮扶措施."""
+    rest = compact.replace(aspect_word, "", 1)
+    for own in _OWN:
+        rest = rest.replace(own, "", 1)
+    return len(rest.replace("的", "")) <= _PHRASE_LEFTOVER
 
 
 def needs_record(text: str, aspect: Aspect) -> bool:

@@ -192,7 +192,7 @@ async def views(database: Database) -> list[tuple[str, str, str]]:
 async def visits(database: Database) -> list[HouseholdVisit]:
     async with database.sessionmaker() as session:
         rows = await session.scalars(
-            select(HouseholdVisit).where(HouseholdVisit.visited_by.like("telegram:%"))
+            select(HouseholdVisit).where(HouseholdVisit.visited_by.like("#%"))
         )
         return list(rows.all())
 
@@ -389,7 +389,7 @@ async def test_recording_a_visit_in_a_few_taps(
     assert "看了：\n• 看产业带贫机制强不强\n• 看饮水是否达标安全" in saved
     [visit] = await visits(database)
     assert (visit.visited_on, visit.checklist, visit.note, visit.visited_by) == (
-        local_today(), ["产业", "饮水"], "屋顶已修好，孩子上学了", f"telegram:{CADRE}",
+        local_today(), ["产业", "饮水"], "屋顶已修好，孩子上学了", f"#{CADRE}",
     )  # fmt: skip
     assert [row for row in await views(database) if row[1] == "visit"] == [
         (f"telegram:{CADRE}", "visit", LATE)

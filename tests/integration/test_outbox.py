@@ -265,7 +265,7 @@ async def test_the_areas_admins_hear_once_of_notifications_stuck_for_an_hour(
 async def test_no_alert_storm_while_telegram_is_down(
     db: Database, clock: Clock, worker: OutboxWorker, telegram: Telegram
 ) -> None:
-    await people(db, (CADRE, Role.CADRE, TOWNSHIP), (ADMIN, Role.ADMIN, None))
+    await people(db, (CADRE, Role.CADRE, TOWNSHIP), (ADMIN, Role.ADMIN, None), locale="zh_Hans")
     telegram.down = {CADRE, ADMIN}
     await submit(db, clock)
     for _ in range(6):  # six hours of outage, with rows stuck every hour
@@ -283,7 +283,7 @@ async def test_no_alert_storm_while_telegram_is_down(
     await deliver(worker)
     [_, (chat, digest)] = delivered(telegram)
     assert chat == ADMIN
-    assert "Notifications not delivered for over an hour: 5" in digest  # not the newest yet
+    assert "超过一小时没能送达的通知：5 条" in digest  # not the newest one yet
 
 
 # --- 2. a chat that refuses the bot: its notices are re-routed at once ----------------------

@@ -43,6 +43,13 @@ OWN = [
     ("俺家算不算贫困户", Aspect.OVERVIEW),
     ("我家情況怎麼樣？", Aspect.OVERVIEW),
     ("What is my household status?", Aspect.OVERVIEW),
+    # bare phrases and typos, as villagers type them
+    ("我們家的幫扶措施", Aspect.MEASURES),
+    ("我家的情况", Aspect.OVERVIEW),
+    ("俺家贷款", Aspect.LOAN),
+    ("my household loan", Aspect.LOAN),
+    ("俺家帮付干部是谁", Aspect.HELPERS),
+    ("咱家还能享受撒", Aspect.POLICIES),
 ]
 
 NOT_OWN = [
@@ -53,6 +60,8 @@ NOT_OWN = [
     "家里有人得大病咋报销",
     "我家的帮扶干部从来不来",  # a complaint, not a question
     "我家被村长欺负了",
+    "家里贷款",  # 家里 alone also means "at home": a bare phrase needs 我家, 俺家 …
+    "我家的贷款一直没批下来",
     "我家",
     "",
     "my family is sick, what can I do?",
