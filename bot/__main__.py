@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema and backups")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply the migrations")
-    backup = db_commands.add_parser("backup", help="online backup of the SQLite database")
+    backup = db_commands.add_parser(
+        "backup", help="online backup: a copy of the SQLite file, or pg_dump for PostgreSQL"
+    )
     backup.add_argument("file", type=Path)
 
     regions = commands.add_parser("regions", help="the region registry")
@@ -88,6 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--category", help="category code (default: all)")
     route.add_argument("--level", required=True, choices=["township", "county", "city", "province"])
     case_commands.add_parser("routes", help="list the routing rules, retired ones included")
+    anonymise = case_commands.add_parser(
+        "anonymise", help="clear the reporter and texts of cases closed long ago (retention)"
+    )
+    anonymise.add_argument(
+        "--older-than-months",
+        type=int,
+        metavar="N",
+        help="cases closed more than N months ago (default HUHUQING_RETENTION_MONTHS, 24)",
+    )
+    anonymise.add_argument(
+        "--dry-run", action="store_true", help="only count the cases; change nothing"
+    )
 
     audit = commands.add_parser("audit", help="who viewed which household, newest first")
     audit.add_argument("--region", help="only households at or below this region (code or name)")

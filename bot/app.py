@@ -19,7 +19,8 @@ from bot.conversation_data import expire_untimed
 from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.dedupe import DedupeMiddleware
-from bot.ratelimit import RateLimiter
+from bot.middlewares.flood import FloodMiddleware
+from bot.ratelimit import RateLimiter, RedisBuckets
 from db.session import Database
 from handlers import create_routers
 from handlers.notices import NoticeRenderer
@@ -30,9 +31,18 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if session is None:
         api = settings.telegram_api_url
         session = AiohttpSession(api=TelegramAPIServer.from_base(api)) if api else AiohttpSession()
-        session.middleware(RateLimiter())
+        session.middleware(create_rate_limiter(settings))
     token = settings.bot_token.get_secret_value() if settings.bot_token else "1:local-console"
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_rate_limiter(settings: Settings) -> RateLimiter:
+    """Telegram's limits, kept together by every instance when Redis is configured."""
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        return RateLimiter(buckets=RedisBuckets(Redis.from_url(settings.redis_url)))
+    return RateLimiter()
 
 
 def create_storage(settings: Settings) -> BaseStorage:
@@ -50,12 +60,15 @@ def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
     """One update at a time per user and chat, so that quick messages keep their order.
 
     Polling handles updates concurrently; without this, "/start" and the village typed right
-    after it can race. With Redis the lock is shared by every replica.
+    after it can race. With Redis the lock is shared by every replica, and a lock left by a
+    killed instance expires within seconds (bot/isolation.py).
     """
     from aiogram.fsm.storage.redis import RedisStorage
 
     if isinstance(storage, RedisStorage):
-        return storage.create_isolation()
+        from bot.isolation import RenewedRedisIsolation
+
+        return RenewedRedisIsolation(storage.redis, key_builder=storage.key_builder)
     return SimpleEventIsolation()
 
 
@@ -72,6 +85,7 @@ def create_dispatcher(
         render=NoticeRenderer(i18n),
     )
     dispatcher.update.outer_middleware(DedupeMiddleware(storage))
+    dispatcher.update.outer_middleware(FloodMiddleware(settings.updates_per_minute, i18n, storage))
     dispatcher.update.outer_middleware(DatabaseMiddleware(database.sessionmaker))
     UserLocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*create_routers())

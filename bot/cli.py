@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from bot.config import Settings
 from db.region_import import SAMPLE_REGIONS, RegionImportError, import_regions
@@ -90,11 +92,45 @@ async def _db(args: argparse.Namespace, settings: Settings) -> int:
         print("database is up to date")
         return 0
     url = make_url(settings.database_url)
-    if url.get_backend_name() != "sqlite" or not url.database:
-        raise CommandError("backup copies SQLite files; for PostgreSQL use pg_dump")
-    await asyncio.to_thread(_sqlite_backup, Path(url.database), args.file)
+    if url.get_backend_name() == "postgresql":
+        await _pg_dump(url, args.file)
+    elif url.database and url.database != ":memory:":
+        await asyncio.to_thread(_sqlite_backup, Path(url.database), args.file)
+    else:
+        raise CommandError("an in-memory database cannot be backed up")
     print(f"backup written to {args.file}")
     return 0
+
+
+async def _pg_dump(url: URL, target: Path) -> None:
+    """pg_dump's custom format (restore with pg_restore): a consistent snapshot while the bot
+    writes. The password goes by the environment, never on the command line."""
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        raise CommandError(
+            "pg_dump was not found on PATH: install PostgreSQL's client tools "
+            "(Debian: apt install postgresql-client)"
+        )
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+    command = [pg_dump, "--format=custom", f"--file={target}", "--no-password"]
+    for option, value in (("host", url.host), ("port", url.port), ("username", url.username)):
+        if value:
+            command.append(f"--{option}={value}")
+    command.append(f"--dbname={url.database or ''}")
+    environment = dict(os.environ)
+    if url.password:
+        environment["PGPASSWORD"] = str(url.password)
+    process = await asyncio.create_subprocess_exec(
+        *command, env=environment, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, errors = await process.communicate()
+    if process.returncode != 0:
+        await asyncio.to_thread(target.unlink, missing_ok=True)
+        lines = [line.strip() for line in errors.decode(errors="replace").splitlines()]
+        lines = [line for line in lines if line] or ["no message"]
+        reason = next((line for line in lines if "error: " in line), lines[-1])
+        reason = reason.split("error: ", 1)[-1]
+        raise CommandError(f"pg_dump failed (exit {process.returncode}): {reason}")
 
 
 def _sqlite_backup(source: Path, target: Path) -> None:
@@ -277,6 +313,8 @@ async def _users(args: argparse.Namespace, settings: Settings) -> int:
 async def _cases(args: argparse.Namespace, settings: Settings) -> int:
     from bot.case_commands import list_routes, print_stats, set_route
 
+    if args.cases_command == "anonymise":
+        return await _anonymise(args, settings)
     database = await open_database(settings.database_url)
     try:
         async with database.sessionmaker() as session:
@@ -290,6 +328,33 @@ async def _cases(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(str(error)) from None
     finally:
         await database.close()
+    return 0
+
+
+async def _anonymise(args: argparse.Namespace, settings: Settings) -> int:
+    from db.models import utcnow
+    from grievances.retention import anonymise_closed, count_due, months_before
+
+    months = args.older_than_months
+    if months is None:
+        months = settings.retention_months
+    if months < 1:
+        raise CommandError("--older-than-months must be at least 1", exit_code=2)
+    cutoff = months_before(utcnow(), months)
+    database = await open_database(settings.database_url)
+    try:
+        async with database.sessionmaker() as session:
+            if args.dry_run:
+                count = await count_due(session, cutoff)
+            else:
+                count = await anonymise_closed(session, cutoff)
+    finally:
+        await database.close()
+    what = f"{count} case{'' if count == 1 else 's'} closed before {cutoff:%Y-%m-%d}"
+    if args.dry_run:
+        print(f"would anonymise {what} ({months} months ago); nothing changed (dry run)")
+    else:
+        print(f"anonymised {what} ({months} months ago)")
     return 0
 
 

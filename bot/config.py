@@ -68,6 +68,28 @@ class Settings(BaseSettings):
         le=90,
         description="how many days a notification is retried before it is given up",
     )
+    updates_per_minute: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="messages and taps one user may send a minute; the rest are dropped",
+    )
+    reports_per_day: int = Field(
+        default=5, ge=1, le=1000, description="reports one user may submit in 24 hours"
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="serve /metrics and /healthz on this port (off when unset; the webhook's "
+        "port serves them too)",
+    )
+    retention_months: int = Field(
+        default=24,
+        ge=1,
+        le=1200,
+        description="`cases anonymise` clears closed cases closed more than this many months ago",
+    )
 
     @field_validator("bot_token")
     @classmethod
@@ -113,6 +135,11 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,100}", value):
             raise ValueError("must be 1-100 letters, digits, '.', '-' or '_'")
         return value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("redis_url", "telegram_api_url", "webhook_url")
     @classmethod

@@ -25,7 +25,9 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; for SQLite, make the folder and turn on WAL and a busy timeout."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+        engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+        _roll_back_failed_commits(engine)
+        return engine
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
@@ -35,7 +37,25 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         **kwargs,
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    _roll_back_failed_commits(engine)
     return engine
+
+
+def _roll_back_failed_commits(engine: AsyncEngine) -> None:
+    """A COMMIT that fails (SQLite "database is locked" after the busy timeout) leaves the
+    driver's transaction open, and SQLAlchemy then returns the connection to the pool as it is:
+    the next session would see, and might commit, the failed one's writes. Roll it back."""
+    dialect = engine.dialect
+    commit = dialect.do_commit
+
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            commit(dbapi_connection)
+        except Exception:
+            dbapi_connection.rollback()
+            raise
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -33,6 +33,7 @@ from db.models import (
     User,
     utcnow,
 )
+from db.outbox import OutboxRepo
 from db.regions import RegionRepo
 from grievances.catalog import deadlines
 from grievances.numbers import new_number
@@ -457,7 +458,9 @@ class CaseService:
         if "attachments" in inspect(case).unloaded:  # the card says what the reporter attached
             await self.session.refresh(case, attribute_names=["attachments"])
         place, unit = await self._names(case)
-        recipients = await self.unit_recipients(case.unit_code, groups=case.about is None)
+        recipients = await self.unit_recipients(
+            case.unit_code, groups=case.about is None
+        ) or await self.area_admins(case.place_code)
         if not recipients:
             log.warning("case %s: nobody to notify at %s or above", case.number, case.unit_code)
         for chat_id, locale in recipients:
@@ -473,6 +476,14 @@ class CaseService:
                 case=notice.case,  # delivery runs on the real clock, not the case's clock
             )
         )
+
+    async def area_admins(self, place_code: str) -> list[tuple[int, str]]:
+        """The admins of the place's area (the nearest area on its path that has any, else
+        those of everything): who receives a case when no unit at or above its own has anyone,
+        such as a complaint about township cadres with no county cadre registered."""
+        path = [region.code for region in await self.regions.path(place_code)]
+        admins = await OutboxRepo(self.session).admins_for(path)
+        return [(admin.telegram_id, admin.locale or self.default_locale) for admin in admins]
 
     async def unit_recipients(self, unit_code: str, groups: bool = True) -> list[tuple[int, str]]:
         """The unit's group chat (unless ``groups`` is False), else its cadres; a unit with

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from html import escape
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
@@ -18,10 +18,16 @@ from db.regions import RegionRepo
 from db.users import UserRepo
 from grievances.chart import SERIES, stats_png
 from grievances.stats import TownshipStats, township_stats, townships_under
+from handlers.cases import answer_long, may_list_here
+from handlers.report import stale_button
 
 STATS_DAYS = 30
 UNANSWERED_SCAN = 500
 UNANSWERED_SHOWN = 20
+MAX_TELEGRAM_ID = 2**63 - 1  # a BIGINT: a larger (forged) id never reaches the database
+# Buttons of the report, case and rating routers (before this one) that none of them took: a
+# malformed or forged form still gets an answer, or the user's client spins.
+UNTAKEN_BUTTONS = r"^(rs|rc|ra|rpl|ca|co|cp|cr|cai)(:|$)"
 
 
 def create_router() -> Router:
@@ -30,6 +36,7 @@ def create_router() -> Router:
     router.message.register(link_group, Command("linkgroup"))
     router.message.register(show_stats, Command("stats"))
     router.message.register(show_unanswered, Command("unanswered"))
+    router.callback_query.register(stale_button, F.data.regexp(UNTAKEN_BUTTONS))
     return router
 
 
@@ -70,6 +77,7 @@ async def grant(
     if (
         len(parts) not in (2, 3)
         or not (parts[0].isascii() and parts[0].isdecimal())
+        or int(parts[0]) > MAX_TELEGRAM_ID
         or parts[1] not in roles
     ):
         await message.answer(_("Usage: /grant TELEGRAM_ID cadre|admin|villager REGION_CODE"))
@@ -135,6 +143,10 @@ async def link_group(
     )
 
 
+def not_here() -> str:
+    return _("Ask for this in a private chat with me, or in your unit's own group.")
+
+
 def may_see_stats(account: User, area_level: str | None) -> bool:
     if account.role == Role.ADMIN:
         return True
@@ -170,6 +182,9 @@ async def show_stats(
     if not may_see_stats(account, area.level if area else None):
         await message.answer(_("Only administrators and county cadres can see statistics."))
         return
+    if not await may_list_here(account, message.chat, session):
+        await message.answer(not_here())
+        return
     now = utcnow()
     townships = await townships_under(session, account.area_code)
     rows = await township_stats(session, townships, now - timedelta(days=STATS_DAYS), now, now)
@@ -179,7 +194,7 @@ async def show_stats(
     chart = BufferedInputFile(stats_png(rows), filename="stats.png")
     text = stats_text(rows, STATS_DAYS)
     await message.answer_photo(chart)
-    await message.answer(text)
+    await answer_long(message, text)
 
 
 async def show_unanswered(
@@ -187,6 +202,9 @@ async def show_unanswered(
 ) -> None:
     if not _is_admin(account):
         await message.answer(_("Only administrators can do this."))
+        return
+    if not await may_list_here(account, message.chat, session):
+        await message.answer(not_here())
         return
     recent = await KnowledgeRepo(session).unanswered(limit=UNANSWERED_SCAN)
     questions = [
@@ -214,4 +232,4 @@ async def show_unanswered(
             f"• {escape((feedback.question or '—')[:100])} → {escape(feedback.entry_id)}"
             for feedback, _region in disliked
         ]
-    await message.answer("\n".join(lines))
+    await answer_long(message, "\n".join(lines))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.conversation_data import recall_question, remember_question
+from bot.metrics import ANSWERS
 from db.knowledge import KnowledgeRepo
 from db.models import User
 from db.regions import RegionRepo, region_names
@@ -151,6 +152,7 @@ async def answer_question(
     a question asked before the village was known is answered after it."""
     index = await knowledge.index()
     result = index.search(question, await region_names(regions, account.region_code))
+    ANSWERS.labels(result.decision.value).inc()
     locale = i18n.current_locale
     if result.decision is Decision.ANSWER and result.best:
         entry = result.best.entry

@@ -20,17 +20,21 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.outbox import split_text
 from db.cases import CaseRepo
 from db.models import WAITING_STATUSES, Case, CaseEvent, RegionLevel, User, utcnow
 from db.regions import RegionRepo
+from grievances.catalog import categories
 from grievances.numbers import normalize_number
 from grievances.service import Actor, CaseError, CaseService, Outcome, Renderer
 from handlers.access import area_path
 from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import CaseAction, CaseOutcome, CasesPage
 from handlers.notices import OUTCOMES, cadre_buttons, case_card, category_name, local_time
+from handlers.text_input import clean_text, visible_length
 
 PAGE_SIZE = 5
+GROUP_SCAN = 200  # open cases read at a time to leave complaints about cadres out of a group
 MAX_PAGE = 10_000
 MAX_NOTE = 2000
 NOTE_WAIT_SECONDS = 30 * 60
@@ -105,8 +109,12 @@ async def _case_in_area(
 async def list_cases(
     message: Message, account: User, regions: RegionRepo, session: AsyncSession, i18n: I18n
 ) -> None:
-    text, markup = await _cases_page(account, regions, session, 0, i18n.current_locale)
-    await message.answer(text, reply_markup=markup)
+    if not await may_list_here(account, message.chat, session):
+        await message.answer(not_here())
+        return
+    private = message.chat.type == "private"
+    text, markup = await _cases_page(account, regions, session, 0, i18n.current_locale, private)
+    await answer_long(message, text, markup)
 
 
 async def list_cases_page(
@@ -117,22 +125,32 @@ async def list_cases_page(
     session: AsyncSession,
     i18n: I18n,
 ) -> None:
+    if not isinstance(query.message, Message) or not await may_list_here(
+        account, query.message.chat, session
+    ):
+        await query.answer(not_here(), show_alert=True)
+        return
     page = min(max(callback_data.page, 0), MAX_PAGE)
-    text, markup = await _cases_page(account, regions, session, page, i18n.current_locale)
-    if isinstance(query.message, Message):
-        # A second tap on the same page changes nothing, which Telegram reports as an error.
-        with suppress(TelegramBadRequest):
-            await query.message.edit_text(text, reply_markup=markup)
+    private = query.message.chat.type == "private"
+    text, markup = await _cases_page(account, regions, session, page, i18n.current_locale, private)
+    # A second tap on the same page changes nothing, which Telegram reports as an error.
+    with suppress(TelegramBadRequest):
+        await query.message.edit_text(text, reply_markup=markup)
     await query.answer()
 
 
 async def _cases_page(
-    account: User, regions: RegionRepo, session: AsyncSession, page: int, locale: str
+    account: User,
+    regions: RegionRepo,
+    session: AsyncSession,
+    page: int,
+    locale: str,
+    private: bool,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     area = await area_path(account, regions)
     if area is None:
         return _("Only township and county cadres can see cases."), None
-    cases, total = await CaseRepo(session).open_in_area(area, page * PAGE_SIZE, PAGE_SIZE)
+    cases, total = await _open_cases(CaseRepo(session), area, page, private)
     if total == 0:
         return _("No open cases in your area."), None
     now = utcnow()
@@ -162,6 +180,31 @@ async def _cases_page(
     return "\n".join(lines), keyboard.as_markup()
 
 
+async def _open_cases(
+    repo: CaseRepo, area: str, page: int, private: bool
+) -> tuple[list[Case], int]:
+    """A page of the area's open cases and their count; in a group, without the complaints
+    about cadres (the accused may be reading)."""
+    if private:
+        return await repo.open_in_area(area, page * PAGE_SIZE, PAGE_SIZE)
+    shown: list[Case] = []
+    offset, total = 0, 1
+    while offset < total:
+        chunk, total = await repo.open_in_area(area, offset, GROUP_SCAN)
+        shown += [case for case in chunk if not is_about_cadres(case)]
+        offset += GROUP_SCAN
+    return shown[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], len(shown)
+
+
+async def answer_long(
+    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """A reply of any length, in pieces under Telegram's limit; the buttons under the last."""
+    pieces = split_text(text)
+    for number, piece in enumerate(pieces, start=1):
+        await message.answer(piece, reply_markup=reply_markup if number == len(pieces) else None)
+
+
 async def show_case(
     message: Message,
     command: CommandObject,
@@ -180,8 +223,8 @@ async def show_case(
     if not await _may_show_here(case, message.chat, session):
         await message.answer(not_here())
         return
-    await message.answer(
-        await _timeline(case, regions, i18n.current_locale), reply_markup=cadre_buttons(case)
+    await answer_long(
+        message, await _timeline(case, regions, i18n.current_locale), cadre_buttons(case)
     )
 
 
@@ -213,16 +256,15 @@ async def case_action(
         return
     message = query.message if isinstance(query.message, Message) else None
     action = callback_data.action
-    if action in ("show", "media") and (
+    if (action in ("show", "media") or is_about_cadres(case)) and (
         message is None or not await _may_show_here(case, message.chat, session)
     ):
         await query.answer(not_here(), show_alert=True)
         return
     try:
         if action == "show" and message:
-            await message.answer(
-                await _timeline(case, regions, i18n.current_locale),
-                reply_markup=cadre_buttons(case),
+            await answer_long(
+                message, await _timeline(case, regions, i18n.current_locale), cadre_buttons(case)
             )
         elif action == "media" and message:
             await _send_media(case, message)
@@ -332,13 +374,30 @@ def not_here() -> str:
     return _("Open cases in a private chat with me, or in the unit's own group.")
 
 
+def is_about_cadres(case: Case) -> bool:
+    category = categories().get(case.category)
+    return case.about is not None or (category is not None and category.asks_about_whom)
+
+
 async def _may_show_here(case: Case, chat: Chat, session: AsyncSession) -> bool:
-    """A case's details go to a private chat, or to the linked group of a unit that handles it
-    (its own or one above it), never to whatever group a cadre happens to type in."""
+    """A case's details go to a private chat, or to the group linked to the unit handling it,
+    never to whatever group a cadre happens to type in; a complaint about cadres only ever to
+    a private chat (the accused may be in any group)."""
     if chat.type == "private":
         return True
-    codes = [code for code in case.unit_path.split("/") if code]
-    return chat.id in await CaseRepo(session).unit_chats(codes)
+    if is_about_cadres(case):
+        return False
+    return chat.id in await CaseRepo(session).unit_chats([case.unit_code])
+
+
+async def may_list_here(account: User, chat: Chat, session: AsyncSession) -> bool:
+    """Lists and figures of an area go to a private chat or to the group linked to the
+    account's own area unit."""
+    if chat.type == "private":
+        return True
+    if account.area_code is None:
+        return False
+    return chat.id in await CaseRepo(session).unit_chats([account.area_code])
 
 
 async def choose_outcome(
@@ -377,7 +436,10 @@ async def cadre_note(
     settings: Settings,
 ) -> None:
     data = await state.get_data()
-    note = (message.text or "").strip()
+    note = clean_text(message.text or "")
+    if not visible_length(note):
+        await message.answer(_("I could not read any words in that. Please type it again."))
+        return
     if len(note) > MAX_NOTE:
         await message.answer(
             _("That is too long: please keep it under {limit} characters.").format(limit=MAX_NOTE)

@@ -15,12 +15,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from db.cases import CaseRepo
-from db.models import OPEN_STATUSES, WAITING_STATUSES, CaseStatus, User
+from db.cases import MAX_ID, CaseRepo
+from db.models import OPEN_STATUSES, WAITING_STATUSES, Case, CaseStatus, User
 from grievances.service import CaseError, CaseService, Rating, Renderer
 from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import CaseAddInfo, CaseRate
 from handlers.notices import STATUSES, category_name, local_time
+from handlers.text_input import clean_text, visible_length
 
 MAX_INFO = 2000
 
@@ -38,6 +39,13 @@ def create_router() -> Router:
     router.message.register(add_information, StateFilter(VillagerInput.information), PLAIN_TEXT)
     router.callback_query.register(rate_case, CaseRate.filter())
     return router
+
+
+async def _own_case(session: AsyncSession, account: User, case_id: int) -> Case | None:
+    """The reporter's own case; a forged id out of the database's range is simply not found."""
+    if not 0 < case_id <= MAX_ID:
+        return None
+    return await CaseRepo(session).of_reporter(account.telegram_id, case_id)
 
 
 async def my_cases(message: Message, account: User, session: AsyncSession, i18n: I18n) -> None:
@@ -72,7 +80,7 @@ async def ask_information(
     account: User,
     session: AsyncSession,
 ) -> None:
-    case = await CaseRepo(session).of_reporter(account.telegram_id, callback_data.case_id)
+    case = await _own_case(session, account, callback_data.case_id)
     if case is None or case.status == CaseStatus.CLOSED:
         await query.answer(_("Case not found."), show_alert=True)
         return
@@ -95,7 +103,10 @@ async def add_information(
     render: Renderer,
     settings: Settings,
 ) -> None:
-    text = (message.text or "").strip()
+    text = clean_text(message.text or "")
+    if not visible_length(text):
+        await message.answer(_("I could not read any words in that. Please type it again."))
+        return
     if len(text) > MAX_INFO:
         await message.answer(
             _("That is too long: please keep it under {limit} characters.").format(limit=MAX_INFO)
@@ -103,7 +114,7 @@ async def add_information(
         return
     case_id = (await state.get_data()).get("case_id", 0)
     await state.clear()
-    case = await CaseRepo(session).of_reporter(account.telegram_id, case_id)
+    case = await _own_case(session, account, case_id)
     try:
         if case is None:
             raise CaseError("not found")
@@ -126,7 +137,7 @@ async def rate_case(
     render: Renderer,
     settings: Settings,
 ) -> None:
-    case = await CaseRepo(session).of_reporter(account.telegram_id, callback_data.case_id)
+    case = await _own_case(session, account, callback_data.case_id)
     if case is None or callback_data.rating not in set(Rating):
         await query.answer(_("Case not found."), show_alert=True)
         return

@@ -17,6 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.report_limit import refuse_extra_report
 from db.models import RegionLevel, User
 from db.regions import RegionRepo
 from grievances.catalog import categories, report_flow_categories
@@ -25,6 +26,7 @@ from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import ReportAbout, ReportCategory, ReportPlace, ReportStep
 from handlers.notices import category_name, local_time
 from handlers.places import which_place
+from handlers.text_input import clean_text, visible_length
 
 MAX_DESCRIPTION = 3000
 MIN_DESCRIPTION = 2  # "漏雨" says enough
@@ -102,7 +104,7 @@ async def start_report(message: Message, state: FSMContext, i18n: I18n) -> None:
 
 async def start_from_button(query: CallbackQuery, state: FSMContext, i18n: I18n) -> None:
     """From the answer to a complaint-like question: that question becomes the description."""
-    prefill = (await state.get_data()).get("report_prefill", "")
+    prefill = clean_text((await state.get_data()).get("report_prefill", ""))
     await state.set_state(ReportFlow.category)
     await state.update_data(report={"texts": [prefill] if prefill else []})
     if isinstance(query.message, Message):
@@ -214,7 +216,7 @@ async def change_place(query: CallbackQuery) -> None:
 
 
 async def typed_place(message: Message, state: FSMContext, regions: RegionRepo) -> None:
-    typed = (message.text or "").strip()[:50]
+    typed = clean_text(message.text or "")[:50]
     lookup = await regions.lookup(typed, RegionLevel.VILLAGE)
     villages = lookup.regions
     if lookup.exact and len(villages) == 1:
@@ -272,12 +274,17 @@ async def add_description(message: Message, state: FSMContext) -> None:
             await message.answer(_("That is enough photos; the first ones are kept."))
             return
         photos.append(message.photo[-1].file_id)
-        if message.caption:
-            texts.append(message.caption)
+        caption = clean_text(message.caption or "")
+        if visible_length(caption):
+            texts.append(caption)
     elif message.location:
         report["location"] = [message.location.latitude, message.location.longitude]
     elif message.text and not message.text.startswith("/"):
-        texts.append(message.text)
+        text = clean_text(message.text)
+        if not visible_length(text):
+            await message.answer(_("I could not read any words in that. Please type the problem."))
+            return
+        texts.append(text)
     else:
         await message.answer(_("Please send text, photos or a location, then press Done."))
         return
@@ -294,7 +301,7 @@ async def add_description(message: Message, state: FSMContext) -> None:
 
 async def description_done(query: CallbackQuery, state: FSMContext) -> None:
     report = (await state.get_data()).get("report", {})
-    if len("".join(report.get("texts", [])).strip()) < MIN_DESCRIPTION:
+    if visible_length("".join(report.get("texts", []))) < MIN_DESCRIPTION:
         await query.answer(_("Please describe the problem in a few words first."), show_alert=True)
         return
     await state.set_state(ReportFlow.anonymity)
@@ -361,6 +368,8 @@ async def submit(
     i18n: I18n,
     event_update: Update,
 ) -> None:
+    if await refuse_extra_report(query, session, account, settings):
+        return
     report = (await state.get_data()).get("report", {})
     service = CaseService(session, render, settings.default_locale)
     case = await service.submit(
@@ -369,7 +378,7 @@ async def submit(
             locale=i18n.current_locale,
             category=report["category"],
             place_code=report["place"],
-            description="\n".join(report["texts"]).strip(),
+            description=clean_text("\n".join(report["texts"])),
             anonymous=report.get("anonymous", True),
             about=RegionLevel(report["about"]) if report.get("about") else None,
             photos=report.get("photos", []),

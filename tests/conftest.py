@@ -91,7 +91,15 @@ def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
 
 @pytest.fixture
 def settings(sqlite_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=sqlite_url, bot_token=None)  # type: ignore[call-arg]
+    """Tests drive one user faster than a person can: the per-user limits are raised (their own
+    tests, tests/integration/test_rate_limits.py, set them)."""
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=sqlite_url,
+        bot_token=None,
+        updates_per_minute=1000,
+        reports_per_day=1000,
+    )
 
 
 @pytest.fixture(scope="session")

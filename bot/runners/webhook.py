@@ -2,7 +2,8 @@
 
 Each update is processed before Telegram gets its 200 (aiogram's default answers first), so a
 report is committed before Telegram considers it delivered; a failure makes Telegram retry, and
-a repeated update never makes a second case (cases remember their update id).
+a repeated update never makes a second case (cases remember their update id). The same server
+answers GET /metrics and /healthz (bot/metrics.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ WEBHOOK_LOCK_SECONDS = 60
 
 async def run_webhook(settings: Settings, url: str, secret: str) -> None:
     path = urlsplit(url).path or "/"
-    async with running_bot(settings) as (bot, dispatcher):
+    app = web.Application()  # /metrics and /healthz are served next to the webhook
+    async with running_bot(settings, app) as (bot, dispatcher):
         if await _first_replica(settings):
             await bot.set_webhook(
                 url,
@@ -32,7 +34,6 @@ async def run_webhook(settings: Settings, url: str, secret: str) -> None:
                 allowed_updates=dispatcher.resolve_used_update_types(),
                 drop_pending_updates=False,
             )
-        app = web.Application()
         SimpleRequestHandler(
             dispatcher, bot, secret_token=secret, handle_in_background=False
         ).register(app, path=path)

@@ -1,0 +1,45 @@
+"""Per-user event isolation in Redis that a dead instance does not keep for long.
+
+aiogram's RedisEventIsolation holds each lock for 60 s, so after kill -9 the user is not served
+for up to a minute. Here a lock expires LOCK_SECONDS after its holder stopped renewing it; a live
+holder renews it every LOCK_SECONDS / 3 for as long as its handler runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.redis import RedisEventIsolation
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError
+
+log = logging.getLogger(__name__)
+LOCK_SECONDS = 5.0
+
+
+class RenewedRedisIsolation(RedisEventIsolation):
+    @contextlib.asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        name = self.key_builder.build(key, "lock")
+        lock = self.redis.lock(name, timeout=LOCK_SECONDS, sleep=0.05, lock_class=Lock)
+        await lock.acquire()
+        renewal = asyncio.create_task(_renew(lock))
+        try:
+            yield None
+        finally:
+            renewal.cancel()
+            await asyncio.gather(renewal, return_exceptions=True)
+            try:
+                await lock.release()
+            except LockError:  # expired meanwhile (Redis unreachable): the update was handled
+                log.warning("an isolation lock expired before its update was handled")
+
+
+async def _renew(lock: Lock) -> None:
+    while True:
+        await asyncio.sleep(LOCK_SECONDS / 3)
+        await lock.reacquire()
