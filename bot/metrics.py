@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -62,6 +63,7 @@ OUTBOX_OLDEST = Gauge(
     "Age of the oldest pending notification, 0 when none (read at scrape time)",
 )
 CHECK_SECONDS = 2.0
+log = logging.getLogger(__name__)
 
 
 class UpdateMetrics(BaseMiddleware):
@@ -130,8 +132,8 @@ class OpsEndpoints:
         try:
             async with asyncio.timeout(self.timeout):
                 await self._read_database()
-        except Exception:  # /healthz tells what is wrong; the counters are still worth serving
-            pass
+        except Exception as error:  # the counters are still worth serving; /healthz says why
+            log.warning("metrics: the database could not be read (%s)", type(error).__name__)
         return web.Response(
             body=prometheus_text(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )

@@ -22,6 +22,7 @@ from handlers import (
     report,
     start,
 )
+from handlers.report import stale_button
 
 
 def create_routers() -> list[Router]:
@@ -43,4 +44,13 @@ def create_routers() -> list[Router]:
         household_change.create_router(),  # /change; its words before the "我家" answers
         own_household.create_router(),  # before ask: "我家" questions of bound users
         ask.create_router(),
+        stale_buttons(),
     ]
+
+
+def stale_buttons() -> Router:
+    """Last: a button no router took (malformed, forged, or from a flow that is over) still gets
+    an answer, or the user's client spins."""
+    router = Router(name="stale_buttons")
+    router.callback_query.register(stale_button)
+    return router

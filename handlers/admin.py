@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
@@ -19,15 +19,11 @@ from db.users import UserRepo
 from grievances.chart import SERIES, stats_png
 from grievances.stats import TownshipStats, township_stats, townships_under
 from handlers.cases import answer_long, may_list_here
-from handlers.report import stale_button
 
 STATS_DAYS = 30
 UNANSWERED_SCAN = 500
 UNANSWERED_SHOWN = 20
 MAX_TELEGRAM_ID = 2**63 - 1  # a BIGINT: a larger (forged) id never reaches the database
-# Buttons of the report, case and rating routers (before this one) that none of them took: a
-# malformed or forged form still gets an answer, or the user's client spins.
-UNTAKEN_BUTTONS = r"^(rs|rc|ra|rpl|ca|co|cp|cr|cai)(:|$)"
 
 
 def create_router() -> Router:
@@ -36,7 +32,6 @@ def create_router() -> Router:
     router.message.register(link_group, Command("linkgroup"))
     router.message.register(show_stats, Command("stats"))
     router.message.register(show_unanswered, Command("unanswered"))
-    router.callback_query.register(stale_button, F.data.regexp(UNTAKEN_BUTTONS))
     return router
 
 

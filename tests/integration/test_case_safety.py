@@ -215,6 +215,15 @@ async def test_stats_of_many_townships_are_split(
         "rs",
         "rc:a:b",
         "rpl",
+        # other routers' buttons, malformed, and data no router knows
+        "rn:x",
+        "rp:",
+        "lang:xx",
+        "hga:abc",
+        "hcc:",
+        "ntf:maybe",
+        "zz:1",
+        "",
     ],
 )
 async def test_every_forged_or_malformed_button_is_answered_without_harm(
