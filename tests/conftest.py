@@ -4,7 +4,9 @@ the whole run fail at once in CI (CI=true), so that a green CI always means they
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
@@ -14,6 +16,7 @@ import pytest
 
 import knowledge.service
 from bot.config import Settings
+from bot.logging_setup import FLOORS, FORMAT, PROJECT_LOGGERS
 from db import migrate
 from knowledge.entries import Entry
 from knowledge.search import KnowledgeIndex
@@ -115,3 +118,25 @@ def migrated_sqlite(sqlite_url: str, migrated_template: Path) -> str:
     """An empty database at the newest revision (a copy of the migrated template)."""
     shutil.copyfile(migrated_template, sqlite_url.removeprefix("sqlite+aiosqlite:///"))
     return sqlite_url
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """Every record that reaches the root logger, formatted as the bot's stderr shows it; the
+    logging set-up is put back afterwards."""
+    root = logging.getLogger()
+    names = (*PROJECT_LOGGERS, *FLOORS)
+    levels = {name: logging.getLogger(name).level for name in names}
+    level, handlers = root.level, list(root.handlers)
+    filters = {handler: list(handler.filters) for handler in handlers}
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root.addHandler(handler)
+    yield stream
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+    for kept, old_filters in filters.items():
+        kept.filters[:] = old_filters

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from sqlalchemy import select
 from bot.__main__ import main
 from bot.app import create_storage, prepare
 from bot.config import Settings
-from bot.logging_setup import FLOORS, FORMAT, PROJECT_LOGGERS, configure_logging
+from bot.logging_setup import configure_logging
 from db.models import AnswerFeedback, Case, Role
 from db.session import Database
 from db.users import UserRepo
@@ -50,28 +49,6 @@ async def people(database: Database) -> None:
         villager = await users.touch(VILLAGER)
         villager.region_code = "530627101201"
         await session.commit()
-
-
-@pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    """Every record that reaches the root logger, formatted as the bot's stderr shows it; the
-    logging set-up is put back afterwards."""
-    root = logging.getLogger()
-    names = (*PROJECT_LOGGERS, *FLOORS)
-    levels = {name: logging.getLogger(name).level for name in names}
-    level, handlers = root.level, list(root.handlers)
-    filters = {handler: list(handler.filters) for handler in handlers}
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter(FORMAT))
-    root.addHandler(handler)
-    yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-    for kept, old_filters in filters.items():
-        kept.filters[:] = old_filters
 
 
 async def whole_conversation(harness: BotHarness, database: Database) -> None:

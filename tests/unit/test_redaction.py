@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 
 import pytest
 from aiogram.exceptions import TelegramNetworkError
@@ -13,32 +12,11 @@ from aiogram.methods import GetMe
 import bot.cli
 from bot.__main__ import main
 from bot.config import Settings
-from bot.logging_setup import FLOORS, FORMAT, PROJECT_LOGGERS, configure_logging
+from bot.logging_setup import configure_logging
 
 TOKEN = "123456789:AAE-secretPart_0123456789abcdefghijk"
 SECRET = TOKEN.partition(":")[2]
 OTHER = "987654:ZZ_other-token_0123456789"  # not ours, but in a Bot API URL all the same
-
-
-@pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    """What a stderr handler on the root logger would show; the logging set-up is put back."""
-    root = logging.getLogger()
-    names = (*PROJECT_LOGGERS, *FLOORS)
-    levels = {name: logging.getLogger(name).level for name in names}
-    level, handlers = root.level, list(root.handlers)
-    filters = {handler: list(handler.filters) for handler in handlers}
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter(FORMAT))
-    root.addHandler(handler)
-    yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-    for kept, old_filters in filters.items():
-        kept.filters[:] = old_filters
 
 
 def with_token(**values: object) -> Settings:
