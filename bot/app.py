@@ -17,7 +17,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.conversation_data import expire_untimed
 from bot.i18n import UserLocaleMiddleware, create_i18n
-from bot.middlewares.database import DatabaseMiddleware
+from bot.middlewares.database import CommitBeforeSending, DatabaseMiddleware
 from bot.middlewares.dedupe import DedupeMiddleware
 from bot.middlewares.flood import FloodMiddleware
 from bot.ratelimit import RateLimiter, RedisBuckets
@@ -28,9 +28,13 @@ from knowledge.service import KnowledgeBase
 
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """The bot; a session given (the console's, the tests') is used without the rate limiter."""
+    paced = session is None
     if session is None:
         api = settings.telegram_api_url
         session = AiohttpSession(api=TelegramAPIServer.from_base(api)) if api else AiohttpSession()
+    session.middleware(CommitBeforeSending())  # first: no connection waits on the limiter
+    if paced:
         session.middleware(create_rate_limiter(settings))
     token = settings.bot_token.get_secret_value() if settings.bot_token else "1:local-console"
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
@@ -38,11 +42,12 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 def create_rate_limiter(settings: Settings) -> RateLimiter:
     """Telegram's limits, kept together by every instance when Redis is configured."""
-    if settings.redis_url:
+    pace = settings.outbound_pacing
+    if settings.redis_url and pace:
         from redis.asyncio import Redis
 
         return RateLimiter(buckets=RedisBuckets(Redis.from_url(settings.redis_url)))
-    return RateLimiter()
+    return RateLimiter(pace=pace)
 
 
 def create_storage(settings: Settings) -> BaseStorage:

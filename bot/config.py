@@ -29,6 +29,22 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = Field(default=None, description="Telegram bot token")
     database_url: str = "sqlite+aiosqlite:///./data/huhuqing.db"
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="database connections an instance keeps open; a handler holds one only "
+        "while it reads or writes, never while it waits on Telegram",
+    )
+    database_pool_overflow: int = Field(
+        default=10, ge=0, le=200, description="extra connections opened for a burst"
+    )
+    database_pool_timeout: float = Field(
+        default=10,
+        gt=0,
+        le=120,
+        description="seconds a handler waits for a free connection before it apologises",
+    )
     redis_url: str | None = None
     telegram_api_url: str | None = Field(
         default=None, description="base URL of a local or fake Bot API server"
@@ -73,6 +89,11 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
         description="messages and taps one user may send a minute; the rest are dropped",
+    )
+    outbound_pacing: bool = Field(
+        default=True,
+        description="pace outgoing messages to Telegram's limits (30/s, 1/s a private chat, "
+        "20/min a group); off only to measure processing speed in a benchmark",
     )
     reports_per_day: int = Field(
         default=5, ge=1, le=1000, description="reports one user may submit in 24 hours"
@@ -161,6 +182,14 @@ class Settings(BaseSettings):
         if url.query or url.fragment:
             raise ValueError("must be the server's base URL, without ? or #")
         return value
+
+    def database_pool(self) -> dict[str, float]:
+        """The connection pool as SQLAlchemy takes it (see open_database)."""
+        return {
+            "pool_size": self.database_pool_size,
+            "max_overflow": self.database_pool_overflow,
+            "pool_timeout": self.database_pool_timeout,
+        }
 
 
 def load_settings(**overrides: object) -> Settings:

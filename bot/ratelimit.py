@@ -121,7 +121,8 @@ class RedisBuckets:
 
 class RateLimiter(BaseRequestMiddleware):
     """Delays a request that carries a chat_id until the chat's and the bot's budgets allow it,
-    and sends a request again after a 429's ``retry_after``."""
+    and sends a request again after a 429's ``retry_after``. With ``pace=False`` (benchmarks) only
+    the 429s are waited out."""
 
     def __init__(
         self,
@@ -129,8 +130,10 @@ class RateLimiter(BaseRequestMiddleware):
         *,
         buckets: MemoryBuckets | RedisBuckets | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        pace: bool = True,
     ) -> None:
         self.limits = limits or Limits()
+        self.pace = pace
         self.buckets = buckets or MemoryBuckets(size=self.limits.remembered_chats)
         self.sleep = sleep
 
@@ -151,7 +154,7 @@ class RateLimiter(BaseRequestMiddleware):
         chat_id = getattr(method, "chat_id", None)
         retries = 0
         while True:
-            if chat_id is not None:
+            if self.pace and chat_id is not None:
                 await self._wait_turn(bot.id, chat_id)
             try:
                 return await make_request(bot, method)

@@ -86,9 +86,10 @@ class Database:
         await self.engine.dispose()
 
 
-async def open_database(database_url: str) -> Database:
-    """Connect and refuse an outdated schema with the command that fixes it."""
-    engine = create_engine(database_url)
+async def open_database(database_url: str, **pool: Any) -> Database:
+    """Connect and refuse an outdated schema with the command that fixes it. ``pool``: the
+    connection pool's size (``pool_size``, ``max_overflow``, ``pool_timeout``), for the bot."""
+    engine = create_engine(database_url, **pool)
     current = await current_revision(engine)
     if current != SCHEMA_REVISION:
         await engine.dispose()

@@ -66,8 +66,10 @@ class KnowledgeBase:
         self._lock = asyncio.Lock()
 
     async def index(self) -> KnowledgeIndex:
-        now = time.monotonic()
-        if self._index is not None and now - self._checked_at < self.check_seconds:
+        if self._index is not None and (
+            time.monotonic() - self._checked_at < self.check_seconds or self._lock.locked()
+        ):
+            # Checked lately, or being checked: nobody waits for a connection to check it again.
             return self._index
         async with self._lock:
             async with self.sessionmaker() as session:

@@ -31,7 +31,7 @@ async def running_bot(
 ) -> AsyncIterator[tuple[Bot, Dispatcher]]:
     """The bot, ready to take updates. /metrics and /healthz are added to ``app`` (the webhook's
     server) and, when HUHUQING_METRICS_PORT is set, served on that port."""
-    database = await open_database(settings.database_url)
+    database = await open_database(settings.database_url, **settings.database_pool())
     i18n = create_i18n(settings.default_locale)
     storage = create_storage(settings)
     bot = create_bot(settings)

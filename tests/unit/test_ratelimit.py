@@ -29,12 +29,15 @@ class FakeClock:
         self.now += seconds
 
 
-def clocked_bot(limits: Limits | None = None) -> tuple[Bot, LocalSession, FakeClock, list[float]]:
+def clocked_bot(
+    limits: Limits | None = None, pace: bool = True
+) -> tuple[Bot, LocalSession, FakeClock, list[float]]:
     """A limited bot on a fake clock, and the time each request reached Telegram."""
     clock = FakeClock()
     sent_at: list[float] = []
     session = LocalSession(on_call=lambda _: sent_at.append(clock()))
-    session.middleware(RateLimiter(limits, buckets=MemoryBuckets(clock), sleep=clock.sleep))
+    limiter = RateLimiter(limits, buckets=MemoryBuckets(clock), sleep=clock.sleep, pace=pace)
+    session.middleware(limiter)
     return Bot("1:test", session=session), session, clock, sent_at
 
 
@@ -122,3 +125,13 @@ async def test_a_long_or_repeated_429_is_raised_for_the_caller_to_reschedule() -
     with pytest.raises(TelegramRetryAfter):
         await bot.send_message(5, "hi")
     assert len(session.sent("sendMessage")) == 4  # once, then once and two more times
+
+
+async def test_pacing_switched_off_sends_at_once_but_still_waits_out_a_429() -> None:
+    bot, session, clock, sent_at = clocked_bot(pace=False)
+    for chat in (7, 7, 7, 7, 8, -100123):
+        await bot.send_message(chat, "hi")
+    assert sent_at == [0.0] * 6
+    session.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    await bot.send_message(7, "hi")
+    assert clock.slept == [3]
