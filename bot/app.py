@@ -20,6 +20,7 @@ from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.middlewares.database import CommitBeforeSending, DatabaseMiddleware
 from bot.middlewares.dedupe import DedupeMiddleware
 from bot.middlewares.flood import FloodMiddleware
+from bot.outbox import SendNow
 from bot.ratelimit import RateLimiter, RedisBuckets
 from db.session import Database
 from handlers import create_routers
@@ -88,6 +89,7 @@ def create_dispatcher(
         settings=settings,
         knowledge=KnowledgeBase(database.sessionmaker),
         render=NoticeRenderer(i18n),
+        send_now=SendNow(database.sessionmaker, settings),
     )
     dispatcher.update.outer_middleware(DedupeMiddleware(storage))
     dispatcher.update.outer_middleware(FloodMiddleware(settings.updates_per_minute, i18n, storage))

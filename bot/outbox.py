@@ -317,6 +317,21 @@ class OutboxWorker:
             message.pieces_sent = number + 1
 
 
+class SendNow:
+    """Sends at once, from a handler, what it has just committed for one chat (a tracking
+    number): the user need not wait for the worker. What cannot go now stays in the outbox,
+    and the worker sends it when Telegram answers again."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+
+    async def __call__(self, bot: Bot, chat_id: int) -> None:
+        worker = OutboxWorker.from_settings(bot, self.sessionmaker, self.settings)
+        while await worker.send_due(chat_id=chat_id):
+            pass
+
+
 def _stand_in_unit(row: OutboxMessage, case: Case | None, dead: DeadChat) -> str | None:
     """The unit whose people receive the row instead of the dead chat, or None when nobody
     should: a reporter's own notices, reminders, admins' alerts."""

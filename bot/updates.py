@@ -37,8 +37,16 @@ class UpdateFactory:
             ),
         )
 
-    def press(self, user: User, data: str, message_id: int, chat: Chat | None = None) -> Update:
-        """The user pressed an inline button with ``data`` under the bot's message."""
+    def press(
+        self,
+        user: User,
+        data: str,
+        message_id: int,
+        chat: Chat | None = None,
+        shown_at: datetime | None = None,
+    ) -> Update:
+        """The user pressed an inline button with ``data`` under the bot's message (sent at
+        ``shown_at``, as Telegram says; now if unknown)."""
         chat = chat or Chat(id=user.id, type="private")
         update_id = next(self._update_ids)
         return Update(
@@ -50,7 +58,7 @@ class UpdateFactory:
                 data=data,
                 message=Message(
                     message_id=message_id,
-                    date=datetime.now(UTC),
+                    date=shown_at or datetime.now(UTC),
                     chat=chat,
                     from_user=User.model_validate(BOT_USER),
                     text="",

@@ -3,7 +3,7 @@ lies at or below the cadre's area (a prefix of the unit's code path)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,6 +74,23 @@ class CaseRepo:
             .limit(limit)
         )
         return list((await self.session.scalars(query)).all())
+
+    async def first_reported_after(
+        self, reporter_id: int, since: datetime, within: timedelta
+    ) -> Case | None:
+        """The reporter's first case submitted in ``within`` after ``since`` (the moment the
+        report's summary was shown: the case its ✅ Submit button sent)."""
+        query = (
+            select(Case)
+            .where(
+                Case.reporter_id == reporter_id,
+                Case.created_at >= since,
+                Case.created_at < since + within,
+            )
+            .order_by(Case.id)
+            .limit(1)
+        )
+        return await self.session.scalar(query)
 
     async def needing_reminder(
         self, accept_before: datetime, resolve_before: datetime

@@ -57,6 +57,7 @@ class Rating(StrEnum):
 
 
 class Notify(StrEnum):
+    RECEIVED = "received"  # to the reporter: the tracking number
     NEW_CASE = "new_case"  # to the unit: a case to accept
     ACCEPTED = "accepted"
     REPLY = "reply"
@@ -155,8 +156,8 @@ class CaseService:
     # --- the villager -------------------------------------------------------------------
 
     async def submit(self, report: Report, source_update_id: int | None = None) -> Case:
-        """Create the case, commit it with its notifications, and only then return it: the
-        caller confirms to the reporter after this, never before.
+        """Create the case, commit it with its notifications (the reporter's tracking number
+        among them), and only then return it.
 
         The same confirming update twice returns the first case instead of a second one.
         """
@@ -201,6 +202,9 @@ class CaseService:
         self.session.add(case)
         data = {"unit": unit.code, "about": report.about.value if report.about else None}
         self._event(case, "submitted", Actor.of(report.reporter), None, data)
+        # The tracking number goes through the outbox, committed with the case: a crash or a
+        # failed send after the commit delays it, never loses it.
+        await self._notify_reporter(case, Notify.RECEIVED)
         await self._notify_unit(case, Notify.NEW_CASE)
         try:
             await self.session.commit()  # a new case has no concurrent writer: no _commit

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.outbox import split_text
 from db.cases import CaseRepo
-from db.models import WAITING_STATUSES, Case, CaseEvent, RegionLevel, User, utcnow
+from db.models import OPEN_STATUSES, WAITING_STATUSES, Case, CaseEvent, RegionLevel, User, utcnow
 from db.regions import RegionRepo
 from grievances.catalog import categories
 from grievances.numbers import normalize_number
@@ -269,9 +269,10 @@ async def case_action(
         elif action == "media" and message:
             await _send_media(case, message)
         elif action == "accept":
-            await CaseService(session, render, settings.default_locale).accept(
-                case, Actor.of(account)
-            )
+            if not _accepted_by(case, account):  # a retried tap gets the same answer again
+                await CaseService(session, render, settings.default_locale).accept(
+                    case, Actor.of(account)
+                )
             if message:
                 await message.answer(_("Case {number} accepted by you.").format(number=case.number))
         elif action == "resolve" and message:
@@ -307,6 +308,15 @@ async def _send_media(case: Case, message: Message) -> None:
             await message.answer_photo(item.file_id, caption=case.number)
         elif item.latitude is not None and item.longitude is not None:
             await message.answer_location(item.latitude, item.longitude)
+
+
+def _accepted_by(case: Case, account: User) -> bool:
+    """The cadre accepted this case already, and it is still theirs and open."""
+    return (
+        case.status in OPEN_STATUSES
+        and case.status not in WAITING_STATUSES
+        and case.assignee_id == account.telegram_id
+    )
 
 
 def _require_open(case: Case) -> None:
@@ -413,7 +423,15 @@ async def choose_outcome(
         await query.answer(_("Case not found."), show_alert=True)
         return
     if case.status in ("resolved", "closed"):
-        await query.answer(_("This case cannot do that now."), show_alert=True)
+        if case.outcome == callback_data.outcome:  # a retried tap: the answer it had
+            await query.answer(
+                _("Case {number} resolved; the reporter is asked to rate it.").format(
+                    number=case.number
+                ),
+                show_alert=True,
+            )
+        else:
+            await query.answer(_("This case cannot do that now."), show_alert=True)
         return
     await _await_note(state, case.id, f"resolve:{callback_data.outcome}")
     prompt = (

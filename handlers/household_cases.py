@@ -8,7 +8,6 @@ benefit must be one of its current gaps."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from html import escape
 
 from aiogram import Bot, Router
 from aiogram.filters.callback_data import CallbackData
@@ -19,15 +18,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.outbox import SendNow
 from db.bindings import BindingRepo
 from db.household_cases import BENEFIT_INQUIRY, lock_household, open_inquiry
 from db.households import HouseholdRepo, masked_name
-from db.models import Case, Household, User
+from db.models import Household, User
 from db.regions import RegionRepo
 from grievances.service import CaseService, Renderer, Report
 from handlers.filters import PRIVATE_CALLBACK
 from handlers.household_case_card import in_locale, record_text
-from handlers.notices import local_time
 from knowledge.eligibility import gaps
 from knowledge.entries import Entry
 from knowledge.households import BenefitKind, HouseholdProfile
@@ -116,22 +115,6 @@ def answer_markup(
     return keyboard.as_markup() if keyboard.export() else None
 
 
-async def tell_received(bot: Bot, chat_id: int, case: Case, regions: RegionRepo, note: str) -> None:
-    """The confirmation with the tracking number, sent once the case is committed."""
-    unit = await regions.full_name(case.unit_code)
-    received = _(
-        "Received. Your tracking number is <b>{number}</b>.\n"
-        "{unit} handles it: it should be accepted by {accept} and resolved by "
-        "{resolve}. I will tell you about every step; /mycases shows your reports."
-    ).format(
-        number=case.number,
-        unit=escape(unit),
-        accept=local_time(case.accept_due),
-        resolve=local_time(case.resolve_due),
-    )
-    await bot.send_message(chat_id, f"{received}\n{note}")
-
-
 async def ask_helper(
     query: CallbackQuery,
     callback_data: GapAsk,
@@ -141,6 +124,7 @@ async def ask_helper(
     regions: RegionRepo,
     knowledge: KnowledgeBase,
     render: Renderer,
+    send_now: SendNow,
     settings: Settings,
     i18n: I18n,
     event_update: Update,
@@ -191,7 +175,7 @@ async def ask_helper(
         ).format(
             household=label, number=household.number, benefit=benefit.value, reason=gap.rule.reason
         )
-    case = await CaseService(session, render, settings.default_locale).submit(
+    await CaseService(session, render, settings.default_locale).submit(
         Report(
             reporter=account,
             locale=locale,
@@ -210,13 +194,4 @@ async def ask_helper(
     )
     # Committed: only now may the bot say "received".
     await query.answer()
-    await tell_received(
-        bot,
-        chat_id,
-        case,
-        regions,
-        _(
-            "The cadres see your household and your question, not your Telegram account. "
-            "Their answer comes here."
-        ),
-    )
+    await send_now(bot, chat_id)

@@ -26,6 +26,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.outbox import SendNow
 from db.cases import CaseRepo
 from db.household_cases import (
     ABOUT_MEMBER,
@@ -56,7 +57,6 @@ from handlers.household_cases import (
     bind_first,
     own_household,
     plain_label,
-    tell_received,
 )
 from handlers.notices import cadre_buttons
 from knowledge.households import MemberFlag
@@ -486,6 +486,7 @@ async def submit(
     session: AsyncSession,
     regions: RegionRepo,
     render: Renderer,
+    send_now: SendNow,
     settings: Settings,
     i18n: I18n,
     event_update: Update,
@@ -514,7 +515,7 @@ async def submit(
         "household": household.number,
         "label": label,
     }
-    case = await CaseService(session, render, settings.default_locale).submit(
+    await CaseService(session, render, settings.default_locale).submit(
         Report(
             reporter=account,
             locale=i18n.current_locale,
@@ -528,13 +529,7 @@ async def submit(
     )
     # Committed: only now may the bot say "received".
     await state.clear()
-    await tell_received(
-        bot,
-        chat_id,
-        case,
-        regions,
-        _("Nothing in your household's record changes until a cadre has checked it."),
-    )
+    await send_now(bot, chat_id)
 
 
 def _describe(details: dict[str, Any], i18n: I18n, locale: str) -> str:

@@ -141,6 +141,10 @@ async def rate_case(
     if case is None or callback_data.rating not in set(Rating):
         await query.answer(_("Case not found."), show_alert=True)
         return
+    if case.status != CaseStatus.RESOLVED and case.rating == callback_data.rating:
+        # A retried tap (its answer lost): the same answer, nothing rated twice.
+        await query.answer(_("Thank you for your rating."))
+        return
     try:
         await CaseService(session, render, settings.default_locale).rate(
             case, account, Rating(callback_data.rating)

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from db.household_cases import BENEFIT_INQUIRY, HOUSEHOLD_CHANGE
 from db.models import Case
 from grievances.catalog import categories
 from grievances.service import Notice, Notify, Outcome, Rating
@@ -108,6 +109,30 @@ def _attachment_line(case: Case) -> list[str]:
     return [" · ".join(parts)]
 
 
+def received(case: Case, unit: str) -> str:
+    """The reporter's confirmation: the tracking number, who handles it, and by when."""
+    text = _(
+        "Received. Your tracking number is <b>{number}</b>.\n"
+        "{unit} handles it: it should be accepted by {accept} and resolved by "
+        "{resolve}. I will tell you about every step; /mycases shows your reports."
+    ).format(
+        number=case.number,
+        unit=unit,
+        accept=local_time(case.accept_due),
+        resolve=local_time(case.resolve_due),
+    )
+    if case.category == BENEFIT_INQUIRY:
+        note = _(
+            "The cadres see your household and your question, not your Telegram account. "
+            "Their answer comes here."
+        )
+    elif case.category == HOUSEHOLD_CHANGE:
+        note = _("Nothing in your household's record changes until a cadre has checked it.")
+    else:
+        return text
+    return f"{text}\n{note}"
+
+
 class NoticeRenderer:
     """Renders a Notice with aiogram's gettext in the recipient's locale."""
 
@@ -153,6 +178,8 @@ class NoticeRenderer:
         self, notice: Notice, number: str, unit: str, note: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         case, kind = notice.case, notice.kind
+        if kind is Notify.RECEIVED:
+            return received(case, unit), None
         if kind is Notify.ACCEPTED:
             return _(
                 "Your case {number} was accepted by {unit}. It should be resolved by {due}."

@@ -3,10 +3,11 @@ review → submit. The case is committed before the bot says "received"."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from html import escape
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -17,20 +18,23 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.outbox import SendNow
 from bot.report_limit import refuse_extra_report
+from db.cases import CaseRepo
 from db.models import RegionLevel, User
 from db.regions import RegionRepo
 from grievances.catalog import categories, report_flow_categories
 from grievances.service import CaseService, Renderer, Report
 from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import ReportAbout, ReportCategory, ReportPlace, ReportStep
-from handlers.notices import category_name, local_time
+from handlers.notices import category_name
 from handlers.places import which_place
 from handlers.text_input import clean_text, visible_length
 
 MAX_DESCRIPTION = 3000
 MIN_DESCRIPTION = 2  # "漏雨" says enough
 MAX_PHOTOS = 5
+SUBMIT_WINDOW = timedelta(hours=1)  # a summary's ✅ Submit sends its report within this
 
 
 class ReportFlow(StatesGroup):
@@ -77,6 +81,8 @@ def create_router() -> Router:
     router.callback_query.register(
         submit, StateFilter(ReportFlow.review), ReportStep.filter(F.step == "submit")
     )
+    # ✅ Submit tapped again once the report is in (its answer lost, or not seen).
+    router.callback_query.register(submitted_already, ReportStep.filter(F.step == "submit"))
     # A button of a flow that is over (or forged): say so, change nothing.
     router.callback_query.register(stale_button, ReportStep.filter())
     router.callback_query.register(stale_button, ReportCategory.filter())
@@ -134,6 +140,31 @@ async def cancel_report(query: CallbackQuery, state: FSMContext) -> None:
 
 async def stale_button(query: CallbackQuery) -> None:
     await query.answer(_("That choice is no longer available."), show_alert=True)
+
+
+async def submitted_already(
+    query: CallbackQuery, bot: Bot, account: User, session: AsyncSession, send_now: SendNow
+) -> None:
+    """Names the case this summary's button sent, and sends what is still owed to the reporter
+    (its tracking number, when the first answer was lost)."""
+    shown_at = query.message.date if isinstance(query.message, Message) else None
+    case = (
+        await CaseRepo(session).first_reported_after(
+            account.telegram_id, shown_at - timedelta(seconds=1), SUBMIT_WINDOW
+        )
+        if shown_at is not None
+        else None
+    )
+    if case is None:
+        await stale_button(query)
+        return
+    await query.answer(
+        _("This report was already received: tracking number {number}. /mycases shows it.").format(
+            number=case.number
+        ),
+        show_alert=True,
+    )
+    await send_now(bot, account.telegram_id)
 
 
 async def choose_category(
@@ -359,10 +390,11 @@ async def choose_anonymity(
 
 async def submit(
     query: CallbackQuery,
+    bot: Bot,
     state: FSMContext,
     account: User,
     session: AsyncSession,
-    regions: RegionRepo,
+    send_now: SendNow,
     render: Renderer,
     settings: Settings,
     i18n: I18n,
@@ -386,23 +418,10 @@ async def submit(
         ),
         source_update_id=event_update.update_id,
     )
-    # Committed: only now may the bot say "received".
+    # Committed, with the tracking number in the outbox: only now may the bot say "received".
     await state.clear()
-    unit = await regions.full_name(case.unit_code)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _(
-                "Received. Your tracking number is <b>{number}</b>.\n"
-                "{unit} handles it: it should be accepted by {accept} and resolved by "
-                "{resolve}. I will tell you about every step; /mycases shows your reports."
-            ).format(
-                number=case.number,
-                unit=escape(unit),
-                accept=local_time(case.accept_due),
-                resolve=local_time(case.resolve_due),
-            )
-        )
+    await send_now(bot, case.reporter_id)
 
 
 async def _update_report(state: FSMContext, **changes: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.knowledge import ImportReport, KnowledgeRepo
@@ -106,7 +107,13 @@ class KnowledgeBase:
             stored = {row.id: row.content for row in await repo.active_entries()}
             if stored == {entry.id: entry_content(entry) for entry in bundled}:
                 return ImportReport(unchanged=len(bundled))  # the usual start: one query
-            report = await import_entries(session, bundled, SEED_AUTHOR)
+            try:
+                report = await import_entries(session, bundled, SEED_AUTHOR)
+            except IntegrityError:
+                # Another instance, started at the same moment, seeded them first.
+                await session.rollback()
+                log.info("bundled knowledge base: written by another instance")
+                return None
             kept = {entry.id for entry in bundled}
             await repo.retire([row.id for row in await repo.active_entries() if row.id not in kept])
         if report.added or report.changed:

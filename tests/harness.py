@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Chat
@@ -69,7 +71,11 @@ class BotHarness:
                         None if chat == user_id else Chat(id=chat, type="supergroup", title="g")
                     )
                     update = self.updates.press(
-                        self._user(user_id, lang), data, call.result["message_id"], chat_object
+                        self._user(user_id, lang),
+                        data,
+                        call.result["message_id"],
+                        chat_object,
+                        self.shown_at(chat, call.result["message_id"]),
                     )
                     await self.dispatcher.feed_update(self.bot, update)
                     return self.session.calls[start:]
@@ -85,9 +91,24 @@ class BotHarness:
     ) -> list[ApiCall]:
         """Press a button with exactly this callback data (also forged data)."""
         start = len(self.session.calls)
-        update = self.updates.press(self._user(user_id, lang), data, message_id)
+        update = self.updates.press(
+            self._user(user_id, lang), data, message_id, shown_at=self.shown_at(user_id, message_id)
+        )
         await self.dispatcher.feed_update(self.bot, update)
         return self.session.calls[start:]
+
+    def shown_at(self, chat_id: int, message_id: int) -> datetime | None:
+        """When the bot sent that message, as Telegram tells in a button press."""
+        for call in self.session.calls:
+            result = call.result
+            if (
+                isinstance(result, dict)
+                and result.get("message_id") == message_id
+                and str(call.params.get("chat_id")) == str(chat_id)
+                and "date" in result
+            ):
+                return datetime.fromtimestamp(result["date"], UTC)
+        return None
 
     def find_button(self, user_id: int, label: str) -> tuple[int, str]:
         for call in reversed(self.session.calls):

@@ -10,6 +10,7 @@ import asyncio
 import html
 import re
 import sys
+from datetime import UTC, datetime
 from typing import TextIO
 
 from aiogram import Bot, Dispatcher
@@ -45,7 +46,7 @@ class Console:
         self.updates = UpdateFactory()
         self.user = UpdateFactory.user(user_id, language_code, name="Console")
         # Number typed → (message id, callback data) of the buttons shown last.
-        self.choices: dict[int, tuple[int, str]] = {}
+        self.choices: dict[int, tuple[int, str, datetime]] = {}
         session.on_call = self.show
 
     def show(self, call: ApiCall) -> None:
@@ -59,8 +60,9 @@ class Console:
         )
         buttons = [(label, data) for label, data in call.buttons if data]
         if buttons and isinstance(call.result, dict):
+            shown_at = datetime.fromtimestamp(call.result["date"], UTC)
             self.choices = {
-                number: (call.result["message_id"], data)
+                number: (call.result["message_id"], data, shown_at)
                 for number, (_, data) in enumerate(buttons, start=1)
             }
             for number, (label, _) in enumerate(buttons, start=1):
@@ -72,8 +74,8 @@ class Console:
         if not line:
             return
         if line.isdigit() and int(line) in self.choices:
-            message_id, data = self.choices[int(line)]
-            update = self.updates.press(self.user, data, message_id)
+            message_id, data, shown_at = self.choices[int(line)]
+            update = self.updates.press(self.user, data, message_id, shown_at=shown_at)
         else:
             update = self.updates.text(self.user, line)
         await self.dispatcher.feed_update(self.bot, update)

@@ -9,8 +9,10 @@ import pytest
 
 from bot.app import prepare
 from bot.config import Settings
+from db.models import Role
 from db.region_import import SAMPLE_REGIONS, import_regions
 from db.session import Database, open_database
+from db.users import UserRepo
 from knowledge.service import KnowledgeBase
 from tests.harness import BotHarness
 
@@ -70,3 +72,12 @@ async def harness(settings: Settings, database: Database) -> BotHarness:
     harness = BotHarness(settings, database)
     await prepare(harness.dispatcher)
     return harness
+
+
+async def villager_and_cadre(database: Database, villager: int, cadre: int) -> None:
+    """A villager of 红星村 and a cadre of its township, 以古镇 (530627101)."""
+    async with database.sessionmaker() as session:
+        users = UserRepo(session)
+        await users.grant(cadre, Role.CADRE, "530627101")
+        (await users.touch(villager)).region_code = "530627101201"
+        await session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.config import Settings
 from bot.outbox import TELEGRAM_LIMIT, split_text
@@ -45,10 +45,19 @@ async def service(database: Database, harness: BotHarness):
 
 
 async def submit(service: CaseService, category: str = "water", **extra) -> Case:
+    """A villager's case; its outbox holds only the unit's notices (the bot's handler sends the
+    villager's tracking number at once: tests/integration/test_submit_delivery.py)."""
     reporter = await service.session.get(User, VILLAGER)
-    return await service.submit(
+    case = await service.submit(
         Report(reporter, "zh_Hans", category, "530627101201", "描述", **extra)
     )
+    await service.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.case_id == case.id, OutboxMessage.chat_id == VILLAGER
+        )
+    )
+    await service.session.commit()
+    return case
 
 
 async def test_routing_rules_and_their_history(service: CaseService) -> None:

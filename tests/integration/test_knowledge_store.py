@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from sqlalchemy import select
 
+from db import migrate
 from db.knowledge import KnowledgeRepo
 from db.models import KnowledgeEntryVersion
-from db.session import Database
+from db.session import Database, open_database
 from knowledge.loader import bundled_files, load_files
 from knowledge.service import KnowledgeBase, export_entries, import_entries
 
@@ -100,3 +102,22 @@ async def test_export_then_import_changes_nothing(database: Database, tmp_path: 
     async with database.sessionmaker() as session:
         report = await import_entries(session, load_files(files), "re-import")
     assert (report.added, report.changed, report.unchanged) == ([], [], len(entries))
+
+
+async def test_two_instances_started_at_once_on_a_new_database_both_start(
+    database_url: str,
+) -> None:
+    """compose starts both bots together: one seeds, the other finds it done (no crash)."""
+    await migrate.upgrade_async(database_url)
+    databases = [await open_database(database_url) for _ in range(2)]
+    try:
+        instances = [KnowledgeBase(database.sessionmaker) for database in databases]
+        await asyncio.gather(*(instance.seed() for instance in instances))
+        for instance in instances:
+            assert "5万元" in (await instance.index()).search("贷款能贷多少").best.entry.answer
+        async with databases[0].sessionmaker() as session:
+            stored = await KnowledgeRepo(session).active_entries()
+        assert len(stored) == len(load_files(bundled_files()))
+    finally:
+        for database in databases:
+            await database.close()

@@ -23,12 +23,12 @@ from bot.__main__ import main
 from bot.app import create_storage, prepare
 from bot.config import Settings
 from bot.logging_setup import configure_logging
-from db.models import AnswerFeedback, Case, Role
+from db.models import AnswerFeedback, Case
 from db.session import Database
-from db.users import UserRepo
 from handlers.keyboards import CaseAction, CaseOutcome, CaseRate
 from tests import services
 from tests.harness import BotHarness
+from tests.integration.conftest import villager_and_cadre
 
 VILLAGER = 720  # 红星村
 CADRE = 820  # 以古镇
@@ -43,12 +43,7 @@ SECRET = TOKEN.partition(":")[2]
 
 @pytest.fixture
 async def people(database: Database) -> None:
-    async with database.sessionmaker() as session:
-        users = UserRepo(session)
-        await users.grant(CADRE, Role.CADRE, "530627101")
-        villager = await users.touch(VILLAGER)
-        villager.region_code = "530627101201"
-        await session.commit()
+    await villager_and_cadre(database, VILLAGER, CADRE)
 
 
 async def whole_conversation(harness: BotHarness, database: Database) -> None:

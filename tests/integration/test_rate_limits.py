@@ -21,11 +21,11 @@ from bot.config import Settings
 from bot.local_session import LocalSession
 from bot.middlewares.flood import FloodMiddleware
 from bot.ratelimit import RateLimiter, RedisBuckets
-from db.models import Case, Role
+from db.models import Case
 from db.session import Database
-from db.users import UserRepo
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegramServer
 from tests.harness import BotHarness, alerts_of, texts_of
+from tests.integration.conftest import villager_and_cadre
 from tests.services import REDIS_URL
 
 TOO_FAST = "您发得太快了，请稍等一会儿再发。"
@@ -98,12 +98,7 @@ async def test_a_tap_over_the_limit_is_answered_with_the_reason(
 
 @pytest.fixture
 async def people(database: Database) -> None:
-    async with database.sessionmaker() as session:
-        users = UserRepo(session)
-        await users.grant(CADRE, Role.CADRE, "530627101")
-        villager = await users.touch(VILLAGER)
-        villager.region_code = "530627101201"
-        await session.commit()
+    await villager_and_cadre(database, VILLAGER, CADRE)
 
 
 async def submit_report(harness: BotHarness, text: str) -> list:

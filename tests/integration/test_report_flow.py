@@ -8,12 +8,12 @@ import pytest
 from aiogram.types import Chat, Location, Message, PhotoSize, Update
 from sqlalchemy import func, select
 
-from db.models import Case, CaseAttachment, Role
+from db.models import Case, CaseAttachment
 from db.session import Database
-from db.users import UserRepo
 from grievances.deadlines import check_deadlines
 from handlers.keyboards import CaseAction, CaseOutcome, ReportCategory, ReportStep
 from tests.harness import BotHarness, alerts_of, texts_of
+from tests.integration.conftest import villager_and_cadre
 
 VILLAGER = 710  # 红星村
 CADRE = 810  # 以古镇
@@ -21,12 +21,7 @@ CADRE = 810  # 以古镇
 
 @pytest.fixture
 async def people(database: Database) -> None:
-    async with database.sessionmaker() as session:
-        users = UserRepo(session)
-        await users.grant(CADRE, Role.CADRE, "530627101")
-        villager = await users.touch(VILLAGER)
-        villager.region_code = "530627101201"
-        await session.commit()
+    await villager_and_cadre(database, VILLAGER, CADRE)
 
 
 async def count_cases(database: Database) -> int:
