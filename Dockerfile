@@ -1,9 +1,13 @@
 # Production image: `docker build -t huhuqing .` then
 # `docker run -e HUHUQING_BOT_TOKEN=... -v huhuqing-data:/app/data huhuqing`.
-FROM python:3.11-slim
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
+# pg_dump for `huhuqing db backup` on PostgreSQL (Debian 12's client is 15: keep the server at 15
+# or below, as compose.yaml does; a newer server needs a newer client).
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
 COPY bot bot

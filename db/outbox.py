@@ -7,7 +7,7 @@ that only the rows of an instance that died for good wait for their lease to run
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,10 +43,15 @@ class OutboxRepo:
         self.session = session
 
     async def claim(
-        self, now: datetime, limit: int, instance: str, chat_id: int | None = None
+        self,
+        now: datetime,
+        limit: int,
+        instance: str,
+        chat_id: int | None = None,
+        busy: Collection[int] = (),
     ) -> list[OutboxMessage]:
-        """Lease up to ``limit`` due messages (only those to ``chat_id`` if given) to this
-        instance and return them, oldest first."""
+        """Lease up to ``limit`` due messages (only those to ``chat_id`` if given, none to the
+        ``busy`` chats) to this instance and return them, oldest first."""
         due = (
             select(OutboxMessage.id)
             .where(_pending(), OutboxMessage.next_attempt_at <= now, _unleased(now))
@@ -55,13 +60,16 @@ class OutboxRepo:
         )
         if chat_id is not None:
             due = due.where(OutboxMessage.chat_id == chat_id)
+        if busy:
+            due = due.where(OutboxMessage.chat_id.not_in(list(busy)))
         ids = list((await self.session.scalars(due)).all())
         if not ids:
             return []
-        # Only rows still unleased are taken: a replica that claimed them first keeps them.
+        # Only rows still unsent and unleased are taken: a replica that claimed (or sent) them
+        # since they were read keeps them.
         claimed = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), _unleased(now))
+            .where(OutboxMessage.id.in_(ids), _pending(), _unleased(now))
             .values(locked_until=now + LEASE, locked_by=instance)
             .returning(OutboxMessage.id)
         )

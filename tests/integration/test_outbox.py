@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import io
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -498,6 +498,49 @@ async def test_a_heartbeat_keeps_the_lease_of_a_slow_send(
     [row] = await rows(db)
     assert row.sent_at is not None
     assert row.locked_until is None
+
+
+class OneChatStuck(LocalSession):
+    """Every message to GROUP waits at the gate (its pace, a long 429); others go at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def make_request(self, bot: Bot, method: Any, timeout: int | None = None) -> Any:
+        if getattr(method, "chat_id", None) == GROUP:
+            await self.gate.wait()
+        return await super().make_request(bot, method, timeout)
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 5) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("not within the time")
+
+
+async def test_one_slow_chat_holds_up_no_other_chat(db: Database, clock: Clock) -> None:
+    async with db.sessionmaker() as session:
+        for chat in (GROUP, GROUP, GROUP, CADRE, CADRE_2):  # the group's rows are the oldest
+            session.add(OutboxMessage(chat_id=chat, text=f"to {chat}", next_attempt_at=clock.now))
+        await session.commit()
+    stuck = OneChatStuck()
+    worker = OutboxWorker(Bot(TOKEN, session=stuck), db.sessionmaker, clock, poll_seconds=0.05)
+    running = asyncio.create_task(worker.run())
+    try:
+        # The cadres get theirs while the group's first message still waits.
+        await eventually(
+            lambda: {call.params["chat_id"] for call in stuck.calls} == {CADRE, CADRE_2}
+        )
+        stuck.gate.set()
+        await eventually(lambda: len(stuck.calls) == 5)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    to_group = [call.text for call in stuck.calls if call.params["chat_id"] == GROUP]
+    assert to_group == [f"to {GROUP}"] * 3  # in order, each once
 
 
 # --- settings -----------------------------------------------------------------------------
