@@ -29,6 +29,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	sh tools/ensure_nginx.sh
 	$(BIN)/python -m pytest
 
 # Translators: extract new strings, merge them into the catalogs, translate, compile.
