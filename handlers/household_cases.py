@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.outbox import SendNow
+from bot.report_limit import refuse_extra_report
 from db.bindings import BindingRepo
 from db.household_cases import BENEFIT_INQUIRY, lock_household, open_inquiry
 from db.households import HouseholdRepo, masked_name
@@ -166,6 +167,8 @@ async def ask_helper(
                 "I will tell you about every step; /mycases shows it."
             ).format(benefit=shown, number=existing.number),
         )
+        return
+    if await refuse_extra_report(query, session, account, settings):
         return
     label = await plain_label(household, regions)
     with i18n.use_locale(settings.default_locale):  # for the cadres, in the unit's language

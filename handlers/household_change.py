@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.outbox import SendNow
+from bot.report_limit import refuse_extra_report
 from db.cases import CaseRepo
 from db.household_cases import (
     ABOUT_MEMBER,
@@ -491,6 +492,8 @@ async def submit(
     i18n: I18n,
     event_update: Update,
 ) -> None:
+    if await refuse_extra_report(query, session, account, settings):
+        return
     await query.answer()
     chat_id = query.from_user.id
     household = await _household(bot, chat_id, state, account, session)

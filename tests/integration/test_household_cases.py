@@ -213,6 +213,25 @@ async def test_a_change_report_for_each_kind_makes_a_case_and_changes_nothing(
     assert any(label == "✅ 确认变化" for label, _ in notices[1].buttons)
 
 
+async def test_change_reports_and_questions_to_the_helper_count_in_the_daily_limit(
+    harness: BotHarness, database: Database, bound: None
+) -> None:
+    settings = harness.dispatcher["settings"]
+    harness.dispatcher["settings"] = settings.model_copy(update={"reports_per_day": 1})
+    assert "已收到" in await report_change(harness, "受灾", note="房子被水淹了")
+
+    await harness.send(VILLAGER, "/change")
+    await harness.press(VILLAGER, "收入大幅下降")
+    await harness.send(VILLAGER, "/skip")
+    refused = await harness.press(VILLAGER, "✅ 提交")
+    assert alerts_of(refused) == ["您今天已经反映了1个问题。请明天再来，或者打电话12317。"]
+    await harness.send(VILLAGER, "/cancel")
+    await harness.send(VILLAGER, "我家还能享受啥")
+    asked = await harness.press(VILLAGER, "🙋")
+    assert alerts_of(asked) == alerts_of(refused)
+    assert len(await cases(database)) == 1
+
+
 async def test_the_households_overview_has_the_change_button(
     harness: BotHarness, bound: None
 ) -> None:
