@@ -67,14 +67,15 @@ def sqlite_url(tmp_path: Path) -> str:
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     name = f"huhuqing_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
         yield f"{services.POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _admin(statement: str) -> None:
+async def admin(statement: str) -> None:
+    """Run a statement on the PostgreSQL server's maintenance connection."""
     import asyncpg
 
     connection = await asyncpg.connect(services.POSTGRES_URL.replace("+asyncpg", ""))

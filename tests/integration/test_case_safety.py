@@ -23,6 +23,9 @@ from grievances.stats import TownshipStats
 from handlers.keyboards import CaseAction, CaseAddInfo, CaseOutcome, CaseRate, CasesPage
 from tests.harness import BotHarness, alerts_of, texts_of
 
+# The flows run on SQLite and on PostgreSQL, as production does.
+pytestmark = pytest.mark.both_databases
+
 VILLAGER = 720  # 红星村, 以古镇 (530627101), 镇雄县 (530627)
 CADRE = 820  # 以古镇
 ADMIN = 920  # an administrator of everything

@@ -14,6 +14,9 @@ from grievances.deadlines import check_deadlines
 from handlers.keyboards import CaseAction, CaseOutcome, CaseRate
 from tests.harness import BotHarness, alerts_of, texts_of
 
+# The flows run on SQLite and on PostgreSQL, as production does.
+pytestmark = pytest.mark.both_databases
+
 VILLAGER = 700  # lives in 红星村, 以古镇 (530627101), 镇雄县 (530627)
 TOWNSHIP_CADRE = 800  # 以古镇
 OTHER_CADRE = 801  # 塘房镇 (530627102), the next township

@@ -15,6 +15,9 @@ from handlers.keyboards import CaseAction, CaseOutcome, ReportCategory, ReportSt
 from tests.harness import BotHarness, alerts_of, texts_of
 from tests.integration.conftest import villager_and_cadre
 
+# The flows run on SQLite and on PostgreSQL, as production does.
+pytestmark = pytest.mark.both_databases
+
 VILLAGER = 710  # 红星村
 CADRE = 810  # 以古镇
 

@@ -16,6 +16,9 @@ from grievances.service import Actor, CaseService, Notice, Outcome, Report
 from tests.harness import BotHarness, alerts_of, texts_of
 from tests.integration.conftest import villager_and_cadre
 
+# The flows run on SQLite and on PostgreSQL, as production does.
+pytestmark = pytest.mark.both_databases
+
 VILLAGER = 7301  # 红星村
 CADRE = 7302  # 以古镇
 TRACKING = "tracking number"
