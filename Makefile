@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCALES := zh_Hans zh_Hant en
 
-.PHONY: run test install locales extract-messages update-messages hant-messages bench
+.PHONY: run test install locales lock extract-messages update-messages hant-messages bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ extract-messages: $(VENV)/.install-stamp
 
 update-messages: extract-messages
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+
+# The image's exact dependencies (requirements.lock) from pyproject.toml, resolved by uv.
+lock: $(VENV)/.install-stamp
+	$(BIN)/pip install --quiet 'uv==0.13.9'
+	$(BIN)/python -m tools.lock
 
 bench: install
 	$(BIN)/python -m bench.startup
