@@ -26,6 +26,7 @@ from handlers.keyboards import AnswerFeedback, AnswerMore, AnswerShow, TopicPick
 from handlers.places import VillageChoice, region_picker
 from handlers.report import report_button
 from knowledge.entries import TOPICS, Entry
+from knowledge.intent import Chatter, chatter
 from knowledge.normalize import to_traditional
 from knowledge.search import Decision, SearchResult
 from knowledge.service import KnowledgeBase
@@ -132,6 +133,10 @@ async def ask(
     settings: Settings,
 ) -> None:
     question = (message.text or "")[:MAX_QUESTION]
+    talk = chatter(question)
+    if talk is not None:
+        await reply_to_chatter(message, talk)
+        return
     await answer_question(
         message, question, state, account, session, regions, knowledge, i18n, settings
     )
@@ -187,6 +192,25 @@ async def answer_question(
         # The complaint becomes the description if the user goes on to report it.
         await state.update_data(report_prefill=question)
     await message.reply(text, reply_markup=markup)
+
+
+async def reply_to_chatter(message: Message, talk: Chatter) -> None:
+    """A greeting gets a greeting and what the bot can do; thanks and the like a short word."""
+    if talk is Chatter.GREETING:
+        await message.answer(
+            _(
+                "Hello! I answer questions about poverty-alleviation policies and take your "
+                "reports of problems (/report). Type your question, or choose a topic:"
+            ),
+            reply_markup=topics_keyboard(),
+        )
+        return
+    replies = {
+        Chatter.THANKS: _("You are welcome! Ask me again any time."),
+        Chatter.GOODBYE: _("Goodbye! Come back whenever you have a question."),
+        Chatter.ACKNOWLEDGEMENT: _("All right. If you have another question, just type it."),
+    }
+    await message.answer(replies[talk])
 
 
 def needs_village_first(account: User, entry: Entry, named_regions: list[str]) -> bool:

@@ -8,11 +8,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n.context import get_i18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.models import RegionLevel
 from db.regions import Lookup, RegionRepo
 from handlers.keyboards import RegionNav, RegionPick
+from knowledge.normalize import to_traditional
 
 PAGE_SIZE = 8
 
@@ -23,6 +25,13 @@ CHOOSE_PROMPT = {
     RegionLevel.TOWNSHIP: __("Choose your township:"),
     RegionLevel.VILLAGE: __("Choose your village:"),
 }
+
+
+def local_name(name: str, locale: str | None = None) -> str:
+    """A place name in the reader's characters: traditional (Taiwan forms) for zh_Hant readers.
+    Without ``locale``, the locale of the update being handled."""
+    locale = locale or get_i18n().current_locale
+    return to_traditional(name) if locale == "zh_Hant" else name
 
 
 class VillageChoice(StatesGroup):
@@ -58,7 +67,7 @@ async def region_picker(
             if region.level == RegionLevel.VILLAGE
             else RegionNav(code=region.code)
         )
-        keyboard.button(text=region.name, callback_data=data)
+        keyboard.button(text=local_name(region.name), callback_data=data)
     keyboard.adjust(2)
     navigation = []
     back = await _back_target(regions, parent)
@@ -76,7 +85,7 @@ async def region_picker(
         keyboard.row(*navigation)
     heading = str(CHOOSE_PROMPT[level])
     if parent is not None:
-        heading = f"{quote(await regions.full_name(parent))}\n{heading}"
+        heading = f"{quote(local_name(await regions.full_name(parent)))}\n{heading}"
     return heading, keyboard.as_markup()
 
 

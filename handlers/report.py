@@ -11,7 +11,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -23,18 +23,38 @@ from bot.report_limit import refuse_extra_report
 from db.cases import CaseRepo
 from db.models import RegionLevel, User
 from db.regions import RegionRepo
-from grievances.catalog import categories, report_flow_categories
+from grievances.catalog import Category, categories, report_flow_categories
 from grievances.service import CaseService, Renderer, Report
 from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import ReportAbout, ReportCategory, ReportPlace, ReportStep
 from handlers.notices import category_name
-from handlers.places import which_place
+from handlers.places import local_name, which_place
 from handlers.text_input import clean_text, visible_length
+from knowledge.intent import Chatter, chatter, looks_like_grievance
+from knowledge.normalize import compact
 
 MAX_DESCRIPTION = 3000
 MIN_DESCRIPTION = 2  # "漏雨" says enough
 MAX_PHOTOS = 5
 SUBMIT_WINDOW = timedelta(hours=1)  # a summary's ✅ Submit sends its report within this
+# Words villagers use for a category besides its names ("吃水" for 饮水), by category code.
+CATEGORY_WORDS = {
+    "poverty_funds": ("扶贫款", "扶贫的钱"),
+    "identification": ("评贫困户", "评上", "建档立卡"),
+    "housing": ("危房", "房子", "住房"),
+    "water": ("吃水", "喝水", "自来水", "水管", "停水", "没水", "水井"),
+    "medical": ("医疗", "看病", "住院", "报销", "医保"),
+    "education": ("上学", "学费", "读书", "助学", "学校"),
+    "microcredit": ("贷款", "信贷"),
+    "industry_income": ("产业", "分红", "收益"),
+    "cadre_conduct": ("干部", "作风", "村长", "书记", "村主任"),
+}
+# A typed text longer than the category word by more than this tells the problem too: it is kept.
+NAMING_SLACK = 4
+PLACE_SUFFIX = ("村", "屯", "寨", "庄", "组", "社区", "镇", "乡", "街道", "县", "区", "市")
+SHORT_PLACE = 4  # a typed text this short with no place word may still be a name
+LONG_PLACE = 12  # no village name is longer
+SAYS_NO = {"不是", "不对", "不在", "别的地方", "另一个地方", "换一个", "no"}
 
 
 class ReportFlow(StatesGroup):
@@ -56,6 +76,7 @@ def create_router() -> Router:
     router.callback_query.register(
         choose_category, StateFilter(ReportFlow.category), ReportCategory.filter()
     )
+    router.message.register(typed_category, StateFilter(ReportFlow.category), PLAIN_TEXT)
     router.callback_query.register(
         choose_about, StateFilter(ReportFlow.about), ReportAbout.filter()
     )
@@ -118,17 +139,53 @@ async def start_from_button(query: CallbackQuery, state: FSMContext, i18n: I18n)
     await query.answer()
 
 
-def _category_prompt(locale: str) -> dict[str, Any]:
+def _category_prompt(locale: str, text: str | None = None) -> dict[str, Any]:
     keyboard = InlineKeyboardBuilder()
     for category in report_flow_categories():
         keyboard.button(
             text=category.name(locale), callback_data=ReportCategory(code=category.code)
         )
     _cancel_row(keyboard).adjust(2)
-    return {
-        "text": _("Report a problem. What is it about?") + "\n" + _("/cancel stops at any step."),
-        "reply_markup": keyboard.as_markup(),
-    }
+    default = _("Report a problem. What is it about?") + "\n" + _("/cancel stops at any step.")
+    return {"text": text or default, "reply_markup": keyboard.as_markup()}
+
+
+def named_category(text: str) -> tuple[Category, bool] | None:
+    """The one category the typed text names, and whether the text says more than its name
+    (then it is the start of the description); None when it names none or several."""
+    typed = compact(text)
+    found: dict[str, int] = {}
+    for category in report_flow_categories():
+        names = [part for name in category.names.values() for part in name.split("/")]
+        words = [compact(word) for word in (*names, *CATEGORY_WORDS.get(category.code, ()))]
+        lengths = [len(word) for word in words if word and word in typed]
+        if lengths:
+            found[category.code] = max(lengths)
+    if len(found) != 1:
+        return None
+    [(code, length)] = found.items()
+    return categories()[code], len(typed) > length + NAMING_SLACK
+
+
+async def typed_category(
+    message: Message, state: FSMContext, account: User, regions: RegionRepo, i18n: I18n
+) -> None:
+    """Typed instead of a category button: the category it names, or the problem itself."""
+    text = clean_text(message.text or "")
+    locale = i18n.current_locale
+    if chatter(text) is not None or not visible_length(text):
+        await message.answer(**_category_prompt(locale))
+        return
+    named = named_category(text)
+    if named is None or named[1]:
+        await _keep_text(state, text)
+    if named is None:
+        kept = _("I have kept your words for the report.")
+        await message.answer(
+            **_category_prompt(locale, kept + "\n" + _("What is it about? Choose below."))
+        )
+        return
+    await _category_chosen(message, state, account, regions, named[0])
 
 
 async def cancel_report(query: CallbackQuery, state: FSMContext) -> None:
@@ -178,10 +235,15 @@ async def choose_category(
     if category is None or not category.in_report_flow:
         await stale_button(query)
         return
-    await _update_report(state, category=category.code)
     await query.answer()
-    if not isinstance(query.message, Message):
-        return
+    if isinstance(query.message, Message):
+        await _category_chosen(query.message, state, account, regions, category)
+
+
+async def _category_chosen(
+    message: Message, state: FSMContext, account: User, regions: RegionRepo, category: Category
+) -> None:
+    await _update_report(state, category=category.code)
     if category.asks_about_whom:
         keyboard = InlineKeyboardBuilder()
         for level, label in (
@@ -192,12 +254,12 @@ async def choose_category(
             keyboard.button(text=label, callback_data=ReportAbout(level=level))
         _cancel_row(keyboard).adjust(1)
         await state.set_state(ReportFlow.about)
-        await query.message.answer(
+        await message.answer(
             _("Whose conduct is it about? It goes to the level above them."),
             reply_markup=keyboard.as_markup(),
         )
         return
-    await _ask_place(query.message, state, account, regions)
+    await _ask_place(message, state, account, regions)
 
 
 async def choose_about(
@@ -217,21 +279,28 @@ async def choose_about(
 
 
 async def _ask_place(
-    message: Message, state: FSMContext, account: User, regions: RegionRepo
+    message: Message,
+    state: FSMContext,
+    account: User,
+    regions: RegionRepo,
+    before: str | None = None,
 ) -> None:
+    """Ask where it happened: "in your village?" when the village is known, else its name."""
     await state.set_state(ReportFlow.place)
+    lines = [before] if before else []
     if account.region_code is None:
-        await message.answer(_("In which village did it happen? Type its name."))
+        await _update_report(state, place_question="name")
+        lines.append(_("In which village did it happen? Type its name."))
+        await message.answer("\n".join(lines))
         return
+    await _update_report(state, place_question="confirm")
     keyboard = InlineKeyboardBuilder()
     keyboard.button(text=_("Yes"), callback_data=ReportStep(step="place_ok"))
     keyboard.button(text=_("Another place"), callback_data=ReportStep(step="place_change"))
     _cancel_row(keyboard).adjust(2, 1)
-    place = await regions.full_name(account.region_code)
-    await message.answer(
-        _("Did it happen in your village, {place}?").format(place=escape(place)),
-        reply_markup=keyboard.as_markup(),
-    )
+    place = local_name(await regions.full_name(account.region_code))
+    lines.append(_("Did it happen in your village, {place}?").format(place=escape(place)))
+    await message.answer("\n".join(lines), reply_markup=keyboard.as_markup())
 
 
 async def place_confirmed(query: CallbackQuery, state: FSMContext, account: User) -> None:
@@ -240,32 +309,59 @@ async def place_confirmed(query: CallbackQuery, state: FSMContext, account: User
         await _place_chosen(query.message, state, account.region_code)
 
 
-async def change_place(query: CallbackQuery) -> None:
+async def change_place(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
+    await _update_report(state, place_question="name")
     if isinstance(query.message, Message):
         await query.message.answer(_("In which village did it happen? Type its name."))
 
 
-async def typed_place(message: Message, state: FSMContext, regions: RegionRepo) -> None:
-    typed = clean_text(message.text or "")[:50]
-    lookup = await regions.lookup(typed, RegionLevel.VILLAGE)
+def names_a_place(text: str) -> bool:
+    """Could the typed text be a place's name, rather than the problem told in words?"""
+    typed = compact(text)
+    if not typed or len(typed) > LONG_PLACE or looks_like_grievance(text):
+        return False
+    return typed.endswith(PLACE_SUFFIX) or len(typed) <= SHORT_PLACE
+
+
+async def typed_place(
+    message: Message, state: FSMContext, account: User, regions: RegionRepo
+) -> None:
+    """A village typed, a yes or no to "in your village?", or the problem itself (kept)."""
+    typed = clean_text(message.text or "")
+    confirming = (await _report(state)).get("place_question") == "confirm"
+    if confirming and account.region_code and chatter(typed) is Chatter.ACKNOWLEDGEMENT:
+        await _place_chosen(message, state, account.region_code)
+        return
+    if confirming and compact(typed) in SAYS_NO:
+        await _update_report(state, place_question="name")
+        await message.answer(_("In which village did it happen? Type its name."))
+        return
+    if chatter(typed) is not None or not visible_length(typed):
+        await _ask_place(message, state, account, regions)
+        return
+    lookup = await regions.lookup(typed[:50], RegionLevel.VILLAGE)
     villages = lookup.regions
     if lookup.exact and len(villages) == 1:
         await _place_chosen(message, state, villages[0].code)
         return
-    if not villages:
+    if villages and (lookup.exact or names_a_place(typed)):
+        keyboard = InlineKeyboardBuilder()
+        for village in villages:
+            label = local_name(await regions.full_name(village.code))
+            keyboard.button(text=label, callback_data=ReportPlace(code=village.code))
+        keyboard.adjust(1)
+        await message.answer(which_place(lookup, typed), reply_markup=keyboard.as_markup())
+        return
+    if not confirming and names_a_place(typed):
         await message.answer(
             _(
                 "I could not find a village called “{name}”. Check the name and type it again."
-            ).format(name=escape(typed))
+            ).format(name=escape(typed[:50]))
         )
         return
-    keyboard = InlineKeyboardBuilder()
-    for village in villages:
-        label = await regions.full_name(village.code)
-        keyboard.button(text=label, callback_data=ReportPlace(code=village.code))
-    keyboard.adjust(1)
-    await message.answer(which_place(lookup, typed), reply_markup=keyboard.as_markup())
+    await _keep_text(state, typed)
+    await _ask_place(message, state, account, regions, _("I have kept your words for the report."))
 
 
 async def pick_place(
@@ -283,9 +379,6 @@ async def pick_place(
 async def _place_chosen(message: Message, state: FSMContext, code: str) -> None:
     report = await _update_report(state, place=code)
     await state.set_state(ReportFlow.description)
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(text=_("Done"), callback_data=ReportStep(step="done"))
-    _cancel_row(keyboard).adjust(2)
     text = _(
         "Describe the problem in your own words. You may send several messages, photos and "
         "a location. Press Done when you have finished."
@@ -293,7 +386,13 @@ async def _place_chosen(message: Message, state: FSMContext, code: str) -> None:
     if report.get("texts"):
         taken = escape(report["texts"][0][:200])
         text = _("I have taken your message: “{text}”").format(text=taken) + "\n" + text
-    await message.answer(text, reply_markup=keyboard.as_markup())
+    await message.answer(text, reply_markup=_done_keyboard())
+
+
+def _done_keyboard() -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=_("Done"), callback_data=ReportStep(step="done"))
+    return _cancel_row(keyboard).adjust(2).as_markup()
 
 
 async def add_description(message: Message, state: FSMContext) -> None:
@@ -327,7 +426,7 @@ async def add_description(message: Message, state: FSMContext) -> None:
         )
         return
     await _update_report(state, texts=texts, photos=photos, location=report.get("location"))
-    await message.answer(_("Added. Send more, or press Done."))
+    await message.answer(_("Added. Send more, or press Done."), reply_markup=_done_keyboard())
 
 
 async def description_done(query: CallbackQuery, state: FSMContext) -> None:
@@ -365,7 +464,7 @@ async def choose_anonymity(
     await query.answer()
     if not isinstance(query.message, Message):
         return
-    place = await regions.full_name(report["place"])
+    place = local_name(await regions.full_name(report["place"]), i18n.current_locale)
     keyboard = InlineKeyboardBuilder()
     keyboard.button(text=_("✅ Submit"), callback_data=ReportStep(step="submit"))
     _cancel_row(keyboard).adjust(2)
@@ -424,8 +523,19 @@ async def submit(
     await send_now(bot, case.reporter_id)
 
 
+async def _report(state: FSMContext) -> dict[str, Any]:
+    return dict((await state.get_data()).get("report", {}))
+
+
+async def _keep_text(state: FSMContext, text: str) -> None:
+    """Typed before the description step: the text is the description's beginning."""
+    texts = [*(await _report(state)).get("texts", []), text]
+    if sum(len(kept) for kept in texts) <= MAX_DESCRIPTION:
+        await _update_report(state, texts=texts)
+
+
 async def _update_report(state: FSMContext, **changes: Any) -> dict[str, Any]:
-    report = dict((await state.get_data()).get("report", {}))
+    report = await _report(state)
     report.update(changes)
     await state.update_data(report=report)
     return report

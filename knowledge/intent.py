@@ -1,4 +1,5 @@
 """Is the message a complaint? Then the user is offered the report flow instead of an answer.
+Is it only talk ("你好", "在吗", "谢谢")? Then it gets a word back, not a search.
 
 Villagers rarely say "投诉": they tell what happened ("村长找我要了两百块才给办"). Besides the words
 only a complaint uses, a few story shapes are recognised: someone demanded or took money, kept
@@ -9,7 +10,9 @@ or threatened the teller. Every phrasing of the knowledge base is checked not to
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
+from knowledge.normalize import compact
 from knowledge.tokens import clean
 
 # Words that only a complaint uses.
@@ -81,3 +84,61 @@ def looks_like_grievance(text: str) -> bool:
     if _WHAT_IF.search(message):
         return False
     return not (all(_CHANNEL_ONLY.match(word) for word in words) and _ASKS_HOW.search(message))
+
+
+class Chatter(StrEnum):
+    """A message that is not a question but talk: it gets a word back, not a search."""
+
+    GREETING = "greeting"
+    THANKS = "thanks"
+    GOODBYE = "goodbye"
+    ACKNOWLEDGEMENT = "acknowledgement"
+
+
+_CHATTER_WORDS = {
+    Chatter.GREETING: (
+        "你好 您好 你们好 您们好 大家好 哈喽 哈啰 哈罗 嗨 hello hi hey 早上好 上午好 中午好 "
+        "下午好 晚上好 早安 早 在不在 在没在 在不 在没有 在没 在线 在 有没有人 有人在 有人没 "
+        "有人不 有人 喂 打扰了 打扰一下 老师好 同志好 领导好 师傅好 大哥好 大姐好 各位好 "
+        # asking who the bot is and what it does: the greeting says it
+        "是谁 是机器人 是真人 是人 会干什么 会干啥 能干什么 能干啥 能做什么 会做什么 能帮我什么 "
+        "能帮我干啥 有什么用 怎么用 干什么的 干啥的"
+    ),
+    Chatter.THANKS: (
+        "谢谢 谢了 谢啦 多谢 感谢 感激 thank thanks thx 辛苦了 辛苦 麻烦你了 麻烦您了 麻烦了"
+    ),
+    Chatter.GOODBYE: "再见 拜拜 bye 回头见 下次再聊",
+    Chatter.ACKNOWLEDGEMENT: (
+        "好的 好滴 好嘞 好 嗯嗯 嗯 哦哦 哦 噢 ok okay 知道了 明白了 晓得了 懂了 收到 是的 对"
+    ),
+}
+# Words that go with talk but say nothing themselves: particles, "you", ways of addressing.
+_NEUTRAL = (
+    "吗 嘛 么 呢 吧 啊 呀 哇 嘞 啦 哈 呵 了 you 你们 您们 你 您 非常 太 真 很 大家 各位 老师 同志 "
+    "领导 师傅 小助手 助手 机器人 户户清 大哥 大姐 亲"
+)
+# Longest first, so that "你好" is not read as "你" and "好"; each phrase is a group of its own.
+_PHRASES: list[tuple[str, Chatter | None]] = sorted(
+    [(word, kind) for kind, words in _CHATTER_WORDS.items() for word in words.split()]
+    + [(word, None) for word in _NEUTRAL.split()],
+    key=lambda phrase: -len(phrase[0]),
+)
+_CHATTER = re.compile("|".join(f"({re.escape(word)})" for word, _ in _PHRASES))
+# Said together, the last-listed kind gives way: "好的谢谢" is thanks, "你好在吗" a greeting.
+_PRECEDENCE = (Chatter.THANKS, Chatter.GOODBYE, Chatter.GREETING, Chatter.ACKNOWLEDGEMENT)
+
+
+def chatter(text: str) -> Chatter | None:
+    """What kind of talk the message is, when it is nothing but talk ("你好", "在吗", "谢谢")."""
+    message = compact(text)
+    kinds: set[Chatter] = set()
+    position = 0
+    while position < len(message):
+        match = _CHATTER.match(message, position)
+        if match is None:
+            return None
+        kind = _PHRASES[(match.lastindex or 1) - 1][1]
+        if kind is not None:
+            kinds.add(kind)
+        position = match.end()
+    return next((kind for kind in _PRECEDENCE if kind in kinds), None)

@@ -22,7 +22,9 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    return _converter("s2t").convert(text)
+    """Traditional characters in the Taiwan standard forms readers know (吃, 為, 裡, 著 rather
+    than OpenCC's default 喫, 爲, 裏, 着); characters only, words stay as the documents say them."""
+    return _converter("s2tw").convert(text)
 
 
 def normalize(text: str) -> str:
