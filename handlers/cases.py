@@ -1,5 +1,6 @@
 """Cadres: /cases, /case N, and the buttons under a case — accept, reply, ask for information,
-resolve, transfer. A case outside the cadre's area is "not found", whatever the way of asking."""
+resolve, transfer. The case's message is kept up to date in place, with the buttons that apply
+now. A case outside the cadre's area is "not found", whatever the way of asking."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from contextlib import suppress
 from html import escape
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -15,22 +16,30 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Chat, ForceReply, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.outbox import split_text
 from db.cases import CaseRepo
-from db.models import OPEN_STATUSES, WAITING_STATUSES, Case, CaseEvent, RegionLevel, User, utcnow
+from db.models import OPEN_STATUSES, WAITING_STATUSES, Case, RegionLevel, User, utcnow
 from db.regions import RegionRepo
+from db.users import UserRepo
 from grievances.catalog import categories
 from grievances.numbers import normalize_number
 from grievances.service import Actor, CaseError, CaseService, Outcome, Renderer
 from handlers.access import area_path
+from handlers.case_screen import (
+    case_keyboard,
+    outcome_keyboard,
+    screen_text,
+    show_in_place,
+    transfer_keyboard,
+    why_not,
+)
 from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import CaseAction, CaseOutcome, CasesPage
-from handlers.notices import OUTCOMES, cadre_buttons, case_card, category_name, local_time
+from handlers.notices import category_name, local_time
 from handlers.text_input import clean_text, visible_length
 
 PAGE_SIZE = 5
@@ -38,48 +47,6 @@ GROUP_SCAN = 200  # open cases read at a time to leave complaints about cadres o
 MAX_PAGE = 10_000
 MAX_NOTE = 2000
 NOTE_WAIT_SECONDS = 30 * 60
-EVENT_ICONS = {
-    "submitted": "📝",
-    "accepted": "✅",
-    "replied": "💬",
-    "info_requested": "❓",
-    "info_added": "➕",
-    "resolved": "🏁",
-    "transferred": "↪️",
-    "escalated": "⚠️",
-    "reminded": "⏰",
-    "rated": "⭐",
-    "reopened": "🔁",
-    "closed": "🔒",
-    "change_confirmed": "🏠",
-}
-
-
-EVENT_NAMES = {
-    "submitted": __("reported"),
-    "accepted": __("accepted"),
-    "replied": __("replied"),
-    "info_requested": __("asked for information"),
-    "info_added": __("information added"),
-    "resolved": __("resolved"),
-    "transferred": __("transferred"),
-    "escalated": __("escalated"),
-    "overdue": __("overdue at the top level"),
-    "reminded": __("reminded"),
-    "rated": __("rated"),
-    "reopened": __("reopened"),
-    "closed": __("closed"),
-    "change_confirmed": __("change confirmed into the household's record"),
-}
-
-
-def _actor(case: Case, event: CaseEvent) -> str:
-    """Who acted: the reporter is never named by id, whatever role they have since."""
-    if event.actor_id is None:
-        return _("system")
-    if event.actor_id == case.reporter_id:
-        return _("reporter")
-    return _("cadre {id}").format(id=event.actor_id)
 
 
 class CadreInput(StatesGroup):
@@ -180,6 +147,37 @@ async def _cases_page(
     return "\n".join(lines), keyboard.as_markup()
 
 
+async def work_summary(
+    account: User, regions: RegionRepo, session: AsyncSession, locale: str, private: bool
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A cadre's open work, as /start shows it: how many cases are overdue, then the first page
+    of the open ones, the most urgent first."""
+    text, markup = await _cases_page(account, regions, session, 0, locale, private)
+    area = await area_path(account, regions)
+    if area is None:
+        return text, markup
+    overdue = await _overdue_count(CaseRepo(session), area, private)
+    if overdue:
+        text = _("❗ Overdue now: {count}").format(count=overdue) + "\n" + text
+    return text, markup
+
+
+async def _overdue_count(repo: CaseRepo, area: str, private: bool) -> int:
+    """The open cases of the area past the deadline that counts now (in a group, without the
+    complaints about cadres)."""
+    now, count, offset, total = utcnow(), 0, 0, 1
+    while offset < total:
+        chunk, total = await repo.open_in_area(area, offset, GROUP_SCAN)
+        count += sum(
+            1
+            for case in chunk
+            if (private or not is_about_cadres(case))
+            and (case.accept_due if case.status in WAITING_STATUSES else case.resolve_due) < now
+        )
+        offset += GROUP_SCAN
+    return count
+
+
 async def _open_cases(
     repo: CaseRepo, area: str, page: int, private: bool
 ) -> tuple[list[Case], int]:
@@ -211,6 +209,7 @@ async def show_case(
     account: User,
     regions: RegionRepo,
     session: AsyncSession,
+    users: UserRepo,
     i18n: I18n,
 ) -> None:
     if not command.args:
@@ -223,20 +222,15 @@ async def show_case(
     if not await _may_show_here(case, message.chat, session):
         await message.answer(not_here())
         return
-    await answer_long(
-        message, await _timeline(case, regions, i18n.current_locale), cadre_buttons(case)
-    )
+    await _send_screen(message, case, regions, users, i18n.current_locale)
 
 
-async def _timeline(case: Case, regions: RegionRepo, locale: str) -> str:
-    lines = [case_card(case, await regions.full_name(case.place_code), locale), "", _("History:")]
-    for event in case.events:
-        note = f": {escape(event.note)}" if event.note else ""
-        lines.append(
-            f"{EVENT_ICONS.get(event.kind, '•')} {local_time(event.at)} "
-            f"{EVENT_NAMES.get(event.kind, event.kind)} ({_actor(case, event)}){note}"
-        )
-    return "\n".join(lines)
+async def _send_screen(
+    message: Message, case: Case, regions: RegionRepo, users: UserRepo, locale: str
+) -> None:
+    """The case's whole screen as a new message (in pieces if long), its buttons under it."""
+    text = await screen_text(case, regions, users, locale, limit=None)
+    await answer_long(message, text, case_keyboard(case))
 
 
 async def case_action(
@@ -246,6 +240,7 @@ async def case_action(
     account: User,
     regions: RegionRepo,
     session: AsyncSession,
+    users: UserRepo,
     render: Renderer,
     settings: Settings,
     i18n: I18n,
@@ -261,44 +256,60 @@ async def case_action(
     ):
         await query.answer(not_here(), show_alert=True)
         return
+    locale, area = i18n.current_locale, await area_path(account, regions)
+    answer = None
     try:
-        if action == "show" and message:
-            await answer_long(
-                message, await _timeline(case, regions, i18n.current_locale), cadre_buttons(case)
-            )
-        elif action == "media" and message:
-            await _send_media(case, message)
-        elif action == "accept":
+        if action == "accept":
             if not _accepted_by(case, account):  # a retried tap gets the same answer again
                 await CaseService(session, render, settings.default_locale).accept(
                     case, Actor.of(account)
                 )
-            if message:
-                await message.answer(_("Case {number} accepted by you.").format(number=case.number))
-        elif action == "resolve" and message:
+            answer = _("Case {number} accepted by you.").format(number=case.number)
+            case = await _fresh(session, case, area)
+        elif action == "show" and message:
+            await _send_screen(message, case, regions, users, locale)
+        elif action == "media" and message:
+            await _send_media(case, message)
+        elif action == "back" and message:
+            await _drop_note(state, case.id)
+        elif action in ("resolve", "transfer") and message:
             _require_open(case)
-            keyboard = InlineKeyboardBuilder()
-            for outcome, label in OUTCOMES.items():
-                keyboard.button(
-                    text=str(label), callback_data=CaseOutcome(case_id=case.id, outcome=outcome)
-                )
-            keyboard.adjust(2)
-            await message.answer(
-                _("Case {number}: what was the outcome?").format(number=case.number),
-                reply_markup=keyboard.as_markup(),
+            menu = (
+                outcome_keyboard(case)
+                if action == "resolve"
+                else await transfer_keyboard(case, regions)
             )
-        elif action == "transfer" and message:
-            _require_open(case)
-            await message.answer(**await _transfer_choices(case, regions))
+            await _edit_buttons(message, menu)
+            await query.answer()
+            return
         elif message and (action in ("reply", "info", "up") or action.startswith("to-")):
             await _ask_note(case, action, state, message, regions)
         else:
             await query.answer(_("That choice is no longer available."), show_alert=True)
             return
     except CaseError:
-        await query.answer(_("This case cannot do that now."), show_alert=True)
+        case = await _fresh(session, case, area)
+        if case is not None and message:
+            await show_in_place(message, case, regions, users, locale)
+        await query.answer(why_not(case) if case else _("Case not found."), show_alert=True)
         return
-    await query.answer()
+    if message and case is not None and action in ("accept", "back"):
+        await show_in_place(message, case, regions, users, locale)
+    await query.answer(answer)
+
+
+async def _fresh(session: AsyncSession, case: Case, area: str | None) -> Case | None:
+    """The case as the database holds it now, after a step of ours or someone else's; None
+    once it has left the area."""
+    await session.refresh(case)
+    await session.refresh(case, ["events", "attachments"])
+    return case if area is not None and case.unit_path.startswith(area) else None
+
+
+async def _edit_buttons(message: Message, markup: InlineKeyboardMarkup) -> None:
+    # A second tap on the same button changes nothing, which Telegram reports as an error.
+    with suppress(TelegramBadRequest):
+        await message.edit_reply_markup(reply_markup=markup)
 
 
 async def _send_media(case: Case, message: Message) -> None:
@@ -324,34 +335,13 @@ def _require_open(case: Case) -> None:
         raise CaseError("not open")
 
 
-async def _transfer_choices(case: Case, regions: RegionRepo) -> dict:
-    """Up one level, or to another unit of the same level next to this one."""
-    unit = await regions.get(case.unit_code)
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(
-        text=_("⬆ To the level above"), callback_data=CaseAction(case_id=case.id, action="up")
-    )
-    siblings = await regions.children(unit.parent_code) if unit and unit.parent_code else []
-    for sibling in siblings:
-        if sibling.code != case.unit_code and sibling.level != RegionLevel.VILLAGE:
-            keyboard.button(
-                text=sibling.name,
-                callback_data=CaseAction(case_id=case.id, action=f"to-{sibling.code}"),
-            )
-    keyboard.adjust(1)
-    return {
-        "text": _("Case {number}: pass it to whom?").format(number=case.number),
-        "reply_markup": keyboard.as_markup(),
-    }
-
-
 async def _ask_note(
     case: Case, action: str, state: FSMContext, message: Message, regions: RegionRepo
 ) -> None:
     _require_open(case)
     if action.startswith("to-") and not await _may_transfer_to(case, action[3:], regions):
         raise CaseError("not a unit this case may be passed to")
-    await _await_note(state, case.id, action)
+    await _await_note(state, case.id, action, message)
     prompts = {
         "reply": _("Type your reply to the reporter of case {number}. /cancel stops."),
         "info": _("Type your question to the reporter of case {number}. /cancel stops."),
@@ -362,10 +352,24 @@ async def _ask_note(
     await message.answer(prompt.format(number=case.number), reply_markup=ForceReply(selective=True))
 
 
-async def _await_note(state: FSMContext, case_id: int, action: str) -> None:
-    """The cadre's next text is the note of this action, if it comes within the wait."""
+async def _await_note(state: FSMContext, case_id: int, action: str, screen: Message) -> None:
+    """The cadre's next text is the note of this action, if it comes within the wait; the
+    case's message (``screen``) is brought up to date once it is done."""
     await state.set_state(CadreInput.note)
-    await state.update_data(case_id=case_id, action=action, asked_at=time.time())
+    await state.update_data(
+        case_id=case_id,
+        action=action,
+        asked_at=time.time(),
+        screen=[screen.chat.id, screen.message_id],
+    )
+
+
+async def _drop_note(state: FSMContext, case_id: int) -> None:
+    """Cancel pressed under a case: a note asked for that case is no longer awaited."""
+    if await state.get_state() == CadreInput.note and (
+        (await state.get_data()).get("case_id") == case_id
+    ):
+        await state.clear()
 
 
 async def _may_transfer_to(case: Case, code: str, regions: RegionRepo) -> bool:
@@ -431,17 +435,19 @@ async def choose_outcome(
                 show_alert=True,
             )
         else:
-            await query.answer(_("This case cannot do that now."), show_alert=True)
+            await query.answer(why_not(case), show_alert=True)
         return
-    await _await_note(state, case.id, f"resolve:{callback_data.outcome}")
+    if not isinstance(query.message, Message):
+        await query.answer(_("That choice is no longer available."), show_alert=True)
+        return
+    await _await_note(state, case.id, f"resolve:{callback_data.outcome}", query.message)
     prompt = (
         _("Who is responsible instead? Type it for the reporter.")
         if callback_data.outcome == Outcome.NOT_OURS
         else _("Write a short note for the reporter about what was done.")
     )
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(prompt, reply_markup=ForceReply(selective=True))
+    await query.message.answer(prompt, reply_markup=ForceReply(selective=True))
 
 
 async def cadre_note(
@@ -450,8 +456,11 @@ async def cadre_note(
     account: User,
     regions: RegionRepo,
     session: AsyncSession,
+    users: UserRepo,
     render: Renderer,
     settings: Settings,
+    i18n: I18n,
+    bot: Bot,
 ) -> None:
     data = await state.get_data()
     note = clean_text(message.text or "")
@@ -468,30 +477,70 @@ async def cadre_note(
         # A text typed long after pressing the button is not meant for the reporter.
         await message.answer(_("That step has expired. Press the case's button again."))
         return
+    area = await area_path(account, regions)
     case = await _case_in_area(account, regions, session, data.get("case_id", 0))
     if case is None:
         await message.answer(_("Case not found."))
         return
+    try:
+        done = await _apply_note(case, account, data.get("action", ""), note, regions, session,
+                                 render, settings)  # fmt: skip
+    except CaseError:
+        await message.answer(why_not(await _fresh(session, case, area) or case))
+        return
+    await message.answer(done)
+    if data.get("screen"):
+        fresh = await _fresh(session, case, area)
+        await _update_screen(bot, data["screen"], fresh, regions, users, i18n.current_locale)
+
+
+async def _update_screen(
+    bot: Bot,
+    screen: list[int],
+    case: Case | None,
+    regions: RegionRepo,
+    users: UserRepo,
+    locale: str,
+) -> None:
+    """Bring the case's message up to date, wherever it was; a case that left the cadre's area
+    keeps its text and loses its buttons. Deleted or too old to edit: nothing to do."""
+    chat_id, message_id = screen
+    with suppress(TelegramBadRequest):
+        if case is None:
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+            return
+        text = await screen_text(case, regions, users, locale)
+        await bot.edit_message_text(
+            text, chat_id=chat_id, message_id=message_id, reply_markup=case_keyboard(case)
+        )
+
+
+async def _apply_note(
+    case: Case,
+    account: User,
+    action: str,
+    note: str,
+    regions: RegionRepo,
+    session: AsyncSession,
+    render: Renderer,
+    settings: Settings,
+) -> str:
+    """Carry out the step the note was asked for; what to tell the cadre."""
     service = CaseService(session, render, settings.default_locale)
     actor = Actor.of(account)
-    action: str = data.get("action", "")
-    unit = ""
-    try:
-        if action == "reply":
-            await service.reply(case, actor, note)
-            done = _("Sent to the reporter of case {number}.")
-        elif action == "info":
-            await service.request_information(case, actor, note)
-            done = _("Question sent to the reporter of case {number}.")
-        elif action.startswith("resolve:"):
-            await service.resolve(case, actor, Outcome(action.split(":", 1)[1]), note)
-            done = _("Case {number} resolved; the reporter is asked to rate it.")
-        else:
-            target = await regions.get(action[3:]) if action.startswith("to-") else None
-            moved_to = await service.transfer(case, actor, target, note)
-            unit = escape(await regions.full_name(moved_to.code))
-            done = _("Case {number} passed to {unit}.")
-    except CaseError:
-        await message.answer(_("This case cannot do that now."))
-        return
-    await message.answer(done.format(number=case.number, unit=unit))
+    if action == "reply":
+        await service.reply(case, actor, note)
+        return _("Sent to the reporter of case {number}.").format(number=case.number)
+    if action == "info":
+        await service.request_information(case, actor, note)
+        return _("Question sent to the reporter of case {number}.").format(number=case.number)
+    if action.startswith("resolve:"):
+        await service.resolve(case, actor, Outcome(action.split(":", 1)[1]), note)
+        return _("Case {number} resolved; the reporter is asked to rate it.").format(
+            number=case.number
+        )
+    target = await regions.get(action[3:]) if action.startswith("to-") else None
+    moved_to = await service.transfer(case, actor, target, note)
+    return _("Case {number} passed to {unit}.").format(
+        number=case.number, unit=escape(await regions.full_name(moved_to.code))
+    )

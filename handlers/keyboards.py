@@ -98,3 +98,15 @@ class BindingUnbind(CallbackData, prefix="ub"):
 
 class BindingKeep(CallbackData, prefix="ubk"):
     """The member changed their mind: keep the link."""
+
+
+class CaseView(CallbackData, prefix="cv"):
+    """A villager opens one of their cases from /mycases."""
+
+    case_id: int
+
+
+class CaseRateSkip(CallbackData, prefix="crs"):
+    """After 不满意, the villager gives no reason: rate (and reopen) without one."""
+
+    case_id: int

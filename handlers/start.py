@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape as quote
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -16,7 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from db.models import Region, RegionLevel, Role, User
 from db.regions import RegionRepo
+from handlers.access import HANDLER_ROLES
+from handlers.admin import may_see_stats, update_menu
 from handlers.ask import answer_question
+from handlers.cases import work_summary
 from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import RegionNav, RegionPick
 from handlers.places import VillageChoice, region_picker, which_place
@@ -60,8 +63,20 @@ def help_text() -> str:
     )
 
 
-async def start(message: Message, state: FSMContext, account: User, regions: RegionRepo) -> None:
+async def start(
+    message: Message,
+    state: FSMContext,
+    account: User,
+    regions: RegionRepo,
+    session: AsyncSession,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
     name = quote(message.from_user.first_name) if message.from_user else ""
+    if account.role in HANDLER_ROLES:
+        await state.clear()
+        await start_work(message, name, account, regions, session, i18n, bot)
+        return
     greeting = _(
         "Hello, {name}! I am Huhuqing (户户清), your helper for poverty-alleviation policies."
     ).format(name=name)
@@ -92,6 +107,45 @@ async def start(message: Message, state: FSMContext, account: User, regions: Reg
     await message.answer(text, reply_markup=markup)
 
 
+async def start_work(
+    message: Message,
+    name: str,
+    account: User,
+    regions: RegionRepo,
+    session: AsyncSession,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    """A cadre's or administrator's /start: who they are here, and their open work."""
+    area = await regions.full_name(account.area_code) if account.area_code else None
+    if account.role == Role.ADMIN:
+        who = (
+            _("You are an administrator of {area}.").format(area=quote(area))
+            if area
+            else _("You are an administrator of every area.")
+        )
+    else:
+        who = (
+            _("You are a cadre of {area}.").format(area=quote(area))
+            if area
+            else _("You are a cadre, but no area is set: ask an administrator for one.")
+        )
+    private = message.chat.type == "private"
+    text, markup = await work_summary(account, regions, session, i18n.current_locale, private)
+    await message.answer(
+        _("Hello, {name}!").format(name=name)
+        + " "
+        + who
+        + "\n\n"
+        + text
+        + "\n\n"
+        + _("/help lists your commands; they are in the menu too."),
+        reply_markup=markup,
+    )
+    if private:  # the menu of their role, in the language their client shows now
+        await update_menu(bot, i18n, account, regions, i18n.current_locale)
+
+
 def cadre_help_text() -> str:
     return _(
         "For cadres:\n"
@@ -106,18 +160,23 @@ def cadre_help_text() -> str:
 def admin_help_text() -> str:
     return _(
         "For administrators:\n"
-        "/grant TELEGRAM_ID cadre|admin|villager REGION_CODE — give a role\n"
+        "/grant TELEGRAM_ID cadre|admin REGION_CODE — give a role (a township or above)\n"
+        "/revoke TELEGRAM_ID — take a role back: the user is a villager again\n"
         "/linkgroup REGION_CODE — in a unit's group chat: send its cases there\n"
         "/stats — statistics; /unanswered — questions I could not answer\n"
         "/audit [NUMBER] — who looked at which household"
     )
 
 
-async def show_help(message: Message, account: User) -> None:
+async def show_help(message: Message, account: User, regions: RegionRepo) -> None:
     """The villager's commands, and those of the sender's role."""
     parts = [help_text()]
-    if account.role in (Role.CADRE, Role.ADMIN):
+    if account.role in HANDLER_ROLES:
         parts.append(cadre_help_text())
+    if account.role == Role.CADRE:
+        area = await regions.get(account.area_code) if account.area_code else None
+        if may_see_stats(account, area.level if area else None):
+            parts.append(_("/stats — the statistics of your area"))
     if account.role == Role.ADMIN:
         parts.append(admin_help_text())
     await message.answer("\n\n".join(parts))

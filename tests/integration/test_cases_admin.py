@@ -247,7 +247,7 @@ async def test_an_area_admin_stays_within_their_area(
         f"/grant {ADMIN} villager",  # demote the global admin
     ):
         reply = texts_of(await harness.send(county_admin, attempt, lang="en"))
-        assert "only grant roles within your own area" in reply
+        assert "within your own area" in reply
     await harness.send_in(-100888, county_admin, "/linkgroup 220122101", lang="en")
     async with database.sessionmaker() as session:
         assert (await session.get(User, county_admin)).area_code == "530627"
@@ -276,7 +276,7 @@ async def test_answers_marked_unhelpful_are_listed_for_admins(
     await harness.send(VILLAGER, "小额信贷能贷多少钱")
     await harness.press(VILLAGER, "👎")
     listed = texts_of(await harness.send(ADMIN, "/unanswered", lang="en"))
-    assert "小额信贷能贷多少钱 → microcredit.amount" in listed
+    assert "小额信贷能贷多少钱 → 小额信贷能贷多少钱" in listed  # the entry by its question
 
 
 async def test_outbox_follows_a_group_upgraded_to_a_supergroup(
