@@ -10,9 +10,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import set_user_commands
 from bot.config import LOCALES
 from db.models import User
+from db.regions import RegionRepo
+from handlers.admin import update_menu
 from handlers.keyboards import LanguagePick
 
 # Each language is named in itself, so that anyone can find their own.
@@ -40,6 +41,7 @@ async def set_language(
     session: AsyncSession,
     i18n: I18n,
     bot: Bot,
+    regions: RegionRepo,
 ) -> None:
     if callback_data.locale not in LOCALES:
         await query.answer(_("That choice is no longer available."), show_alert=True)
@@ -48,7 +50,7 @@ async def set_language(
     await session.commit()
     with i18n.use_locale(callback_data.locale):
         text = _("Language: English. /language changes it again.")
-        await set_user_commands(bot, account.telegram_id)
+    await update_menu(bot, i18n, account, regions)  # the role's menu, in the new language
     if isinstance(query.message, Message):
         await query.message.edit_text(text)
     await query.answer()

@@ -22,7 +22,7 @@ from handlers.ask import answer_question
 from handlers.cases import work_summary
 from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import RegionNav, RegionPick
-from handlers.places import VillageChoice, region_picker, which_place
+from handlers.places import VillageChoice, local_name, region_picker, which_place
 from knowledge.service import KnowledgeBase
 
 MAX_TYPED_NAME = 50
@@ -81,7 +81,7 @@ async def start(
         "Hello, {name}! I am Huhuqing (户户清), your helper for poverty-alleviation policies."
     ).format(name=name)
     if account.region_code:
-        place = await regions.full_name(account.region_code)
+        place = local_name(await regions.full_name(account.region_code))
         await state.clear()
         change = InlineKeyboardBuilder()
         change.button(text=_("Change village"), callback_data=RegionNav(code=""))
@@ -117,7 +117,7 @@ async def start_work(
     bot: Bot,
 ) -> None:
     """A cadre's or administrator's /start: who they are here, and their open work."""
-    area = await regions.full_name(account.area_code) if account.area_code else None
+    area = local_name(await regions.full_name(account.area_code)) if account.area_code else None
     if account.role == Role.ADMIN:
         who = (
             _("You are an administrator of {area}.").format(area=quote(area))
@@ -263,7 +263,7 @@ async def typed_place(
         return
     keyboard = InlineKeyboardBuilder()
     for region in matches:
-        label = await regions.full_name(region.code)
+        label = local_name(await regions.full_name(region.code))
         data = (
             RegionPick(code=region.code)
             if region.level == RegionLevel.VILLAGE
@@ -285,7 +285,7 @@ async def save_village(
     account.region_code = village.code
     await session.commit()
     await state.clear()
-    place = await regions.full_name(village.code)
+    place = local_name(await regions.full_name(village.code))
     return (
         _("Saved. Your village: {place}.").format(place=quote(place))
         + "\n"

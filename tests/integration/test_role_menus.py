@@ -19,6 +19,7 @@ from bot.updates import UpdateFactory
 from db.models import Role, User
 from db.session import Database
 from db.users import UserRepo
+from handlers.keyboards import LanguagePick
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegramServer
 from tests.harness import BotHarness, texts_of
 
@@ -135,3 +136,17 @@ async def test_help_lists_each_roles_commands(harness: BotHarness, database: Dat
     assert "/grant" not in county
     for command in ("/grant", "/revoke", "/linkgroup", "/stats", "/unanswered", "/cases"):
         assert command in admin
+
+
+async def test_a_cadre_changing_language_keeps_the_cadres_menu(live: Live) -> None:
+    await live.send(ADMIN, "/grant 902 cadre 530627101", lang="en")
+    await live.send(CADRE, "/language")
+    [offer] = [c for c in live.telegram.calls_of("sendMessage") if c.params["chat_id"] == CADRE]
+    picked = LanguagePick(locale="en").pack()
+    update = live.updates.press(
+        UpdateFactory.user(CADRE, "zh-hans"), picked, offer.result["message_id"]
+    )
+    await live.dispatcher.feed_update(live.bot, update)
+    assert live.menu(CADRE) >= CADRE_COMMANDS
+    assert "cases" in live.descriptions(CADRE)
+    assert live.menu(CADRE, "zh") == set()  # the chosen language's menu is the one shown
