@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -69,6 +69,29 @@ class Notify(StrEnum):
     REMINDER = "reminder"  # to the unit
     REOPENED = "reopened"  # to the reporter
     CLOSED = "closed"  # to the reporter
+    UNSTAFFED = "unstaffed"  # to the area's admins: a unit had nobody, its case went elsewhere
+
+
+class Reach(StrEnum):
+    """Who has a case new to its unit."""
+
+    UNIT = "unit"  # its own unit's group or cadres
+    UP = "up"  # the unit had nobody: the nearest unit above that has someone
+    ADMINS = "admins"  # no unit up to the top has anyone: the area's admins
+    NOBODY = "nobody"  # not even an admin: it waits until someone is registered
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Who receives a case new to its unit, and why them."""
+
+    recipients: list[tuple[int, str]]
+    reach: Reach
+    empty: str = ""  # the full name of the unit that had nobody
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return {"empty": self.empty} if self.empty else {}
 
 
 class CaseError(Exception):
@@ -202,10 +225,16 @@ class CaseService:
         self.session.add(case)
         data = {"unit": unit.code, "about": report.about.value if report.about else None}
         self._event(case, "submitted", Actor.of(report.reporter), None, data)
+        # Who handles it is settled first: the reporter is told the unit that really has it.
+        staffing = await self._staff(case)
         # The tracking number goes through the outbox, committed with the case: a crash or a
         # failed send after the commit delays it, never loses it.
-        await self._notify_reporter(case, Notify.RECEIVED)
-        await self._notify_unit(case, Notify.NEW_CASE)
+        await self._notify_reporter(
+            case, Notify.RECEIVED, reach=staffing.reach.value, **staffing.extra
+        )
+        await self._notify_unit(
+            case, Notify.NEW_CASE, recipients=staffing.recipients, **staffing.extra
+        )
         try:
             await self.session.commit()  # a new case has no concurrent writer: no _commit
         except IntegrityError:
@@ -219,23 +248,28 @@ class CaseService:
         return case
 
     @_one_writer
-    async def add_information(self, case: Case, reporter: User, text: str) -> None:
+    async def add_information(self, case: Case, reporter: User, text: str) -> bool:
+        """Add the reporter's text to the case; True when someone was told of it."""
         self._require(case.reporter_id == reporter.telegram_id, "not your case")
         self._require(case.status in OPEN_STATUSES, "the case is not open")
         if case.status == CaseStatus.INFO_REQUESTED:
             case.status = CaseStatus.ACCEPTED
         self._event(case, "info_added", Actor.of(reporter), text)
-        await self._notify_unit(case, Notify.INFO_ADDED, note=text)
+        told = await self._notify_unit(case, Notify.INFO_ADDED, note=text)
         await self.session.commit()
+        return bool(told)
 
     @_one_writer
-    async def rate(self, case: Case, reporter: User, rating: Rating) -> None:
-        """满意/基本满意 close the case; 不满意 reopens it once, one level up, else closes it."""
+    async def rate(
+        self, case: Case, reporter: User, rating: Rating, reason: str | None = None
+    ) -> None:
+        """满意/基本满意 close the case; 不满意 reopens it once, one level up, else closes it.
+        The reporter's ``reason`` for 不满意 goes to the unit that reopens it."""
         self._require(case.reporter_id == reporter.telegram_id, "not your case")
         self._require(case.status == CaseStatus.RESOLVED, "the case is not waiting for a rating")
         now = self.clock()
         case.rating = rating
-        self._event(case, "rated", Actor.of(reporter), None, {"rating": rating.value})
+        self._event(case, "rated", Actor.of(reporter), reason, {"rating": rating.value})
         if rating is Rating.UNSATISFIED and not case.reopened:
             case.reopened = True
             case.status = CaseStatus.REOPENED
@@ -244,8 +278,16 @@ class CaseService:
             case.assignee_id = None
             await self._move_up(case, Actor.of(reporter), "reopened")
             self._fresh_deadlines(case, now)
-            await self._notify_reporter(case, Notify.REOPENED)
-            await self._notify_unit(case, Notify.NEW_CASE, why="reopened")
+            staffing = await self._staff(case)
+            await self._notify_reporter(case, Notify.REOPENED, reach=staffing.reach.value)
+            await self._notify_unit(
+                case,
+                Notify.NEW_CASE,
+                note=reason,
+                recipients=staffing.recipients,
+                why="reopened",
+                **staffing.extra,
+            )
         else:
             case.status = CaseStatus.CLOSED
             case.closed_at = now
@@ -314,8 +356,16 @@ class CaseService:
         case.status = CaseStatus.SUBMITTED
         case.assignee_id = None
         self._fresh_deadlines(case, self.clock())
-        await self._notify_unit(case, Notify.NEW_CASE, note=reason, why="transferred")
-        await self._notify_reporter(case, Notify.TRANSFERRED)
+        staffing = await self._staff(case)
+        await self._notify_unit(
+            case,
+            Notify.NEW_CASE,
+            note=reason,
+            recipients=staffing.recipients,
+            why="transferred",
+            **staffing.extra,
+        )
+        await self._notify_reporter(case, Notify.TRANSFERRED, reach=staffing.reach.value)
         await self.session.commit()
         return target
 
@@ -360,15 +410,23 @@ class CaseService:
         """A missed deadline: the case goes to the level above, to be accepted there anew, with
         fresh deadlines. At the top of the tree it stays, and the unit is told again."""
         moved = await self._move_up(case, SYSTEM, "escalated", None, deadline=which)
+        staffing = Staffing([], Reach.UNIT)
         if moved is None:
             self._event(case, "overdue", SYSTEM, None, {"deadline": which})
         else:
             case.escalations += 1
             case.status = CaseStatus.SUBMITTED
             case.assignee_id = None
-            await self._notify_reporter(case, Notify.ESCALATED)
+            staffing = await self._staff(case)
+            await self._notify_reporter(case, Notify.ESCALATED, reach=staffing.reach.value)
         self._fresh_deadlines(case, self.clock())
-        await self._notify_unit(case, Notify.NEW_CASE, why="escalated")
+        await self._notify_unit(
+            case,
+            Notify.NEW_CASE,
+            recipients=staffing.recipients or None,
+            why="escalated",
+            **staffing.extra,
+        )
         await self.session.commit()
 
     # --- helpers ------------------------------------------------------------------------
@@ -457,18 +515,52 @@ class CaseService:
         locale = reporter.locale or case.reporter_locale
         self._enqueue(Notice(kind, case.reporter_id, locale, case, place, unit, note, extra))
 
-    async def _notify_unit(self, case: Case, kind: Notify, note: str | None = None,
-                           **extra: Any) -> None:  # fmt: skip
+    async def _notify_unit(
+        self,
+        case: Case,
+        kind: Notify,
+        note: str | None = None,
+        recipients: list[tuple[int, str]] | None = None,
+        **extra: Any,
+    ) -> list[tuple[int, str]]:
+        """Tell the case's unit (``recipients``, if already known); returns who was told."""
         if "attachments" in inspect(case).unloaded:  # the card says what the reporter attached
             await self.session.refresh(case, attribute_names=["attachments"])
         place, unit = await self._names(case)
-        recipients = await self.unit_recipients(
-            case.unit_code, groups=case.about is None
-        ) or await self.area_admins(case.place_code)
+        if recipients is None:
+            recipients = await self.unit_recipients(
+                case.unit_code, groups=case.about is None
+            ) or await self.area_admins(case.place_code)
         if not recipients:
             log.warning("case %s: nobody to notify at %s or above", case.number, case.unit_code)
         for chat_id, locale in recipients:
             self._enqueue(Notice(kind, chat_id, locale, case, place, unit, note, extra))
+        return recipients
+
+    async def _staff(self, case: Case) -> Staffing:
+        """Who receives a case new to its unit. A unit with no linked group and no cadre hands
+        it to the nearest unit above that has someone (an event says so), else the area's
+        admins receive it; the area's admins are told that the unit has nobody."""
+        empty = case.unit_code
+        staffed, recipients = await self._staffed_unit(empty, groups=case.about is None)
+        if staffed == empty:
+            return Staffing(recipients, Reach.UNIT)
+        region = await self.regions.get(staffed) if staffed else None
+        if region is not None:
+            await self._set_unit(case, region)
+            self._event(case, "unstaffed", SYSTEM, None, {"from": empty, "to": staffed})
+            reach = Reach.UP
+        else:
+            recipients = await self.area_admins(case.place_code)
+            reach = Reach.ADMINS if recipients else Reach.NOBODY
+        staffing = Staffing(recipients, reach, await self.regions.full_name(empty))
+        told = {chat for chat, _ in recipients}  # their card says it (Notice.extra "empty")
+        place, unit = await self._names(case)
+        for chat_id, locale in await self.area_admins(empty):
+            if chat_id not in told:
+                notice = Notice(Notify.UNSTAFFED, chat_id, locale, case, place, unit)
+                self._enqueue(replace(notice, extra=staffing.extra))
+        return staffing
 
     def _enqueue(self, notice: Notice) -> None:
         text, markup = self.render(notice)
@@ -492,11 +584,18 @@ class CaseService:
     async def unit_recipients(self, unit_code: str, groups: bool = True) -> list[tuple[int, str]]:
         """The unit's group chat (unless ``groups`` is False), else its cadres; a unit with
         neither passes it up."""
+        return (await self._staffed_unit(unit_code, groups))[1]
+
+    async def _staffed_unit(
+        self, unit_code: str, groups: bool
+    ) -> tuple[str | None, list[tuple[int, str]]]:
+        """The nearest unit at or above ``unit_code`` with a linked group (if ``groups``) or a
+        cadre, and those; (None, []) when no unit up to the top has anyone."""
         code: str | None = unit_code
         while code is not None:
             chat = await self.session.get(UnitChat, code) if groups else None
             if chat is not None:
-                return [(chat.chat_id, self.default_locale)]
+                return code, [(chat.chat_id, self.default_locale)]
             cadres = (
                 await self.session.scalars(
                     select(User).where(
@@ -507,7 +606,7 @@ class CaseService:
                 )
             ).all()
             if cadres:
-                return [(c.telegram_id, c.locale or self.default_locale) for c in cadres]
+                return code, [(c.telegram_id, c.locale or self.default_locale) for c in cadres]
             region = await self.regions.get(code)
             code = region.parent_code if region else None
-        return []
+        return None, []

@@ -8,15 +8,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_skeleton
 
 from db.household_cases import BENEFIT_INQUIRY, HOUSEHOLD_CHANGE
 from db.models import Case
 from grievances.catalog import categories
-from grievances.service import Notice, Notify, Outcome, Rating
+from grievances.service import Notice, Notify, Outcome, Rating, Reach
 from handlers.household_case_card import confirm_button, household_case_lines
 from handlers.keyboards import CaseAction, CaseAddInfo, CaseRate
 
@@ -34,6 +35,11 @@ RATINGS = {
     Rating.BASICALLY: __("Basically satisfied (基本满意)"),
     Rating.UNSATISFIED: __("Not satisfied (不满意)"),
 }
+MOVED = {
+    Notify.TRANSFERRED: __("Your case {number} was passed to {unit}, which is responsible."),
+    Notify.ESCALATED: __("Your case {number} passed its deadline and went up to {unit}."),
+    Notify.REOPENED: __("Your case {number} is reopened and goes to {unit}."),
+}
 STATUSES = {
     "submitted": __("waiting to be accepted"),
     "accepted": __("being handled"),
@@ -45,7 +51,25 @@ STATUSES = {
 
 
 def local_time(moment: datetime) -> str:
+    """A moment to the minute, for cadres' screens."""
     return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def local_date(moment: datetime, locale: str | None = None) -> str:
+    """The day of a moment in Beijing, as people say it (12月8日; the year only when it is not
+    this one)."""
+    day = moment.astimezone(LOCAL_TIME).date()
+    this_year = datetime.now(LOCAL_TIME).year == day.year
+    locale = locale or get_i18n().current_locale
+    return format_skeleton("MMMd" if this_year else "yMMMd", day, locale=locale)
+
+
+def due_date(moment: datetime, locale: str | None = None) -> str:
+    """A deadline for villagers: its day and half-day, in Beijing time, said as such."""
+    date = local_date(moment, locale)
+    if moment.astimezone(LOCAL_TIME).hour < 12:
+        return _("{date}, morning (Beijing time)").format(date=date)
+    return _("{date}, afternoon (Beijing time)").format(date=date)
 
 
 def category_name(code: str, locale: str) -> str:
@@ -109,18 +133,28 @@ def _attachment_line(case: Case) -> list[str]:
     return [" · ".join(parts)]
 
 
-def received(case: Case, unit: str) -> str:
-    """The reporter's confirmation: the tracking number, who handles it, and by when."""
-    text = _(
-        "Received. Your tracking number is <b>{number}</b>.\n"
-        "{unit} handles it: it should be accepted by {accept} and resolved by "
-        "{resolve}. I will tell you about every step; /mycases shows your reports."
-    ).format(
-        number=case.number,
-        unit=unit,
-        accept=local_time(case.accept_due),
-        resolve=local_time(case.resolve_due),
-    )
+def received(case: Case, unit: str, reach: str = Reach.UNIT, empty: str = "") -> str:
+    """The reporter's confirmation: the tracking number, who handles it, and by when. ``reach``
+    says who really has it when ``empty`` (the unit it was for) has nobody registered."""
+    number = _("Received. Your tracking number is <b>{number}</b>.").format(number=case.number)
+    due = {"accept": due_date(case.accept_due), "resolve": due_date(case.resolve_due)}
+    if reach == Reach.NOBODY:
+        handler = _(
+            "Nobody is registered yet to handle cases for {unit}. Your case is kept: whoever is "
+            "registered for it will find it in their list."
+        ).format(unit=escape(empty))
+    else:
+        if reach == Reach.UP:
+            who = _("{empty} has no one registered to handle cases, so {unit} handles it")
+        elif reach == Reach.ADMINS:
+            who = _("{empty} has no one registered to handle cases, so the admins handle it")
+        else:
+            who = _("{unit} handles it")
+        handler = _("{who}: it should be accepted by {accept} and resolved by {resolve}.").format(
+            who=who.format(unit=unit, empty=escape(empty)), **due
+        )
+    steps = _("I will tell you about every step; /mycases shows your reports.")
+    text = f"{number}\n{handler}{_sentence_gap()}{steps}"
     if case.category == BENEFIT_INQUIRY:
         note = _(
             "The cadres see your household and your question, not your Telegram account. "
@@ -131,6 +165,11 @@ def received(case: Case, unit: str) -> str:
     else:
         return text
     return f"{text}\n{note}"
+
+
+def _sentence_gap() -> str:
+    """What separates two sentences: a space in English, nothing in Chinese."""
+    return "" if get_i18n().current_locale.startswith("zh") else " "
 
 
 class NoticeRenderer:
@@ -155,15 +194,23 @@ class NoticeRenderer:
                 heading = _("⚠️ Escalated to you: a deadline was missed below.")
             elif why == "reopened":
                 heading = _("⚠️ Reopened: the reporter was not satisfied.")
+                if note:
+                    heading += "\n" + _("Their reason: {reason}").format(reason=note)
             elif why == "transferred":
                 heading = _("↪️ Transferred to you: {reason}").format(reason=note)
             else:
                 heading = _("🆕 New case for {unit}.").format(unit=unit)
+            if empty := notice.extra.get("empty"):
+                heading += "\n" + _(
+                    "{empty} has no cadre and no linked group, so this case came to you."
+                ).format(empty=escape(empty))
             card = case_card(case, notice.place, notice.locale)
             return f"{heading}\n\n{card}", cadre_buttons(case)
         if kind is Notify.INFO_ADDED:
             text = _("Case {number}: the reporter added information:").format(number=number)
             return f"{text}\n{note}", cadre_buttons(case)
+        if kind is Notify.UNSTAFFED:
+            return self._unstaffed(notice), None
         if kind is Notify.REMINDER:
             due = case.accept_due if notice.extra.get("deadline") == "accept" else case.resolve_due
             text = (
@@ -174,16 +221,32 @@ class NoticeRenderer:
             return text, cadre_buttons(case)
         return self._to_reporter(notice, number, unit, note)
 
+    def _unstaffed(self, notice: Notice) -> str:
+        """To the area's admins: the unit a case was for has nobody, and who has it now."""
+        empty = escape(notice.extra["empty"])
+        text = _(
+            "⚠️ {empty} has no cadre and no linked group: case {number} went to {unit} instead."
+        )
+        if notice.unit == notice.extra["empty"]:
+            text = _(
+                "⚠️ {empty} has no cadre and no linked group: case {number} went to the admins."
+            )
+        fix = _("Grant a cadre there (/grant) or link its group (/linkgroup).")
+        return text.format(empty=empty, number=notice.case.number, unit=escape(notice.unit)) + (
+            "\n" + fix
+        )
+
     def _to_reporter(
         self, notice: Notice, number: str, unit: str, note: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         case, kind = notice.case, notice.kind
         if kind is Notify.RECEIVED:
-            return received(case, unit), None
+            reach, empty = notice.extra.get("reach", Reach.UNIT), notice.extra.get("empty", "")
+            return received(case, unit, reach, empty), None
         if kind is Notify.ACCEPTED:
             return _(
                 "Your case {number} was accepted by {unit}. It should be resolved by {due}."
-            ).format(number=number, unit=unit, due=local_time(case.resolve_due)), None
+            ).format(number=number, unit=unit, due=due_date(case.resolve_due)), None
         if kind is Notify.REPLY:
             heading = _("Message from {unit} about your case {number}:")
             return heading.format(unit=unit, number=number) + f"\n{note}", None
@@ -205,18 +268,13 @@ class NoticeRenderer:
             )
             question = _("Are you satisfied with how it was handled?")
             return f"{text}\n{note}\n\n{question}", keyboard.as_markup()
-        if kind is Notify.TRANSFERRED:
-            return _("Your case {number} was passed to {unit}, which is responsible.").format(
-                number=number, unit=unit
-            ), None
-        if kind is Notify.ESCALATED:
-            return _("Your case {number} passed its deadline and went up to {unit}.").format(
-                number=number, unit=unit
-            ), None
-        if kind is Notify.REOPENED:
-            return _("Your case {number} is reopened and goes to {unit}.").format(
-                number=number, unit=unit
-            ), None
+        if kind in (Notify.TRANSFERRED, Notify.ESCALATED, Notify.REOPENED):
+            text = MOVED[kind].format(number=number, unit=unit)
+            if notice.extra.get("reach") == Reach.NOBODY:
+                text += "\n" + _(
+                    "Nobody is registered there yet to handle it: it is kept until someone is."
+                )
+            return text, None
         if notice.extra.get("unrated"):
             return _("Your case {number} is closed: it was resolved and not rated.").format(
                 number=number

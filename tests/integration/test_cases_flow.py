@@ -111,6 +111,11 @@ async def test_unsatisfied_rating_reopens_once_one_level_up(
         await harness.press_data(cadre, CaseOutcome(case_id=case.id, outcome="partly_fixed").pack())
         await harness.send(cadre, "修了一部分")
         await harness.press_data(VILLAGER, CaseRate(case_id=case.id, rating="unsatisfied").pack())
+        if cadre == TOWNSHIP_CADRE:  # 不满意 asks for the reason before it reopens the case
+            await harness.send(VILLAGER, "只修了一半，还是没水")
+            told = await harness.deliver()
+            [reopened] = [c for c in told if c.params["chat_id"] == COUNTY_CADRE]
+            assert "只修了一半，还是没水" in reopened.text
     stored = await db_case(database, case.id)
     # The first 不满意 reopened it at the county; the second closed it.
     assert (stored.status, stored.unit_code, stored.reopened) == ("closed", "530627", True)
