@@ -27,19 +27,26 @@ class RenewedRedisIsolation(RedisEventIsolation):
         name = self.key_builder.build(key, "lock")
         lock = self.redis.lock(name, timeout=LOCK_SECONDS, sleep=0.05, lock_class=Lock)
         await lock.acquire()
-        renewal = asyncio.create_task(_renew(lock))
+        done = asyncio.Event()
+        renewal = asyncio.create_task(_renew(lock, done))
         try:
             yield None
         finally:
-            renewal.cancel()
-            await asyncio.gather(renewal, return_exceptions=True)
+            # Stopped by the event, not by cancelling: a cancellation swallowed inside the Redis
+            # client once kept a renewal (and so the handler, and the user) waiting for ever.
+            done.set()
+            await asyncio.wait({renewal}, timeout=LOCK_SECONDS)
             try:
                 await lock.release()
             except LockError:  # expired meanwhile (Redis unreachable): the update was handled
                 log.warning("an isolation lock expired before its update was handled")
 
 
-async def _renew(lock: Lock) -> None:
+async def _renew(lock: Lock, done: asyncio.Event) -> None:
+    """Extend the lock every LOCK_SECONDS / 3 until ``done`` is set."""
     while True:
-        await asyncio.sleep(LOCK_SECONDS / 3)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), LOCK_SECONDS / 3)
+        if done.is_set():
+            return
         await lock.reacquire()

@@ -4,6 +4,8 @@ Telegram allows about one message a second per chat (short bursts pass), 20 a mi
 and 30 a second in all; beyond that it answers 429. Each limit is a GCRA bucket (a "theoretical
 arrival time" per key): a request reserves the next free slot, then sleeps until it. Kept in
 Redis when configured (one Lua call, the server's clock), so that every instance shares them.
+Within one process the sends also leave at least ``Limits.spacing`` apart (28 a second), timed
+when they actually leave, so that late wake-ups in a busy process do not bunch them.
 A 429 that comes anyway is waited out and the request sent again.
 """
 
@@ -60,6 +62,9 @@ class Limits:
     per_chat: Rate = Rate(1, 1, burst=3)
     per_group: Rate = Rate(20, 60)
     overall: Rate = Rate(30, 1)
+    # Sends leaving this process are at least this far apart, measured when they leave: a busy
+    # event loop that wakes several waiting sends late does not let them out together.
+    spacing: float = 1 / 28
     remembered_chats: int = 10_000
     max_retry_after: float = 30  # a longer 429 is raised: the outbox reschedules it
     retries: int = 2
@@ -130,10 +135,14 @@ class RateLimiter(BaseRequestMiddleware):
         *,
         buckets: MemoryBuckets | RedisBuckets | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
         pace: bool = True,
     ) -> None:
         self.limits = limits or Limits()
         self.pace = pace
+        self.clock = clock
+        self._leaving = asyncio.Lock()
+        self._last_left = -math.inf
         self.buckets = buckets or MemoryBuckets(size=self.limits.remembered_chats)
         self.sleep = sleep
 
@@ -144,6 +153,10 @@ class RateLimiter(BaseRequestMiddleware):
         for key, limit in ((f"{bot_id}:chat:{chat_id}", rate), (f"{bot_id}", self.limits.overall)):
             if (delay := await self.buckets.reserve(key, limit)) > 0:
                 await self.sleep(delay)
+        async with self._leaving:
+            if (gap := self._last_left + self.limits.spacing - self.clock()) > 0:
+                await self.sleep(gap)
+            self._last_left = self.clock()
 
     async def __call__(
         self,

@@ -5,6 +5,7 @@ redelivered update nor keep the user waiting."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 import uuid
@@ -240,3 +241,34 @@ async def test_a_live_handler_keeps_its_lock_past_the_timeout(
     slow.set()
     assert "Reminders are off" in texts_of(await handling)
     assert "Reminders are on" in texts_of(await asyncio.wait_for(other, 5))
+
+
+@pytest.mark.redis
+async def test_a_renewal_stuck_in_the_redis_client_does_not_hold_the_user_for_ever(
+    replicas: list[BotHarness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a burst, a lock's renewal was stuck inside the Redis client, which swallowed its
+    cancellation: the handler never finished and every later update of that user waited."""
+    monkeypatch.setattr(bot.isolation, "LOCK_SECONDS", 0.3)
+
+    async def stuck_reacquire(self: object) -> bool:
+        with contextlib.suppress(asyncio.CancelledError):  # swallowed, as the client did
+            await asyncio.sleep(3)
+        return True
+
+    monkeypatch.setattr(bot.isolation.Lock, "reacquire", stuck_reacquire)
+    first, _ = replicas
+    slow = asyncio.Event()
+    real = first.session.make_request
+
+    async def slow_reply(*args: Any, **kwargs: Any) -> Any:
+        await slow.wait()
+        return await real(*args, **kwargs)
+
+    first.session.make_request = slow_reply  # type: ignore[method-assign]
+    handling = asyncio.create_task(first.send(USER, "/notify off", lang="en"))
+    await asyncio.sleep(0.3)  # the renewal is now inside reacquire
+    slow.set()
+    await asyncio.wait({handling}, timeout=2)  # not wait_for: it would wait out a stuck cancel
+    assert handling.done(), "the handler is still holding the user's lock"
+    assert "Reminders are off" in texts_of(handling.result())
