@@ -1,7 +1,9 @@
-"""Time from `huhuqing run` process start to the first answered update, and memory after start.
+"""Time from `huhuqing run` process start to the first answered update, and memory after start;
+the same for `huhuqing chat` (a piped `/start` → the first line of its answer), and its CPU time.
 
 Run: `.venv/bin/python -m bench.startup [--runs N]` (uses a temporary SQLite database and the fake
-Bot API server of the tests, on 127.0.0.1).
+Bot API server of the tests, on 127.0.0.1). The machine's load changes the wall-clock times a lot
+(two cores shared): the CPU time of the console's process is the steadier figure.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,7 +47,27 @@ async def one_run(env: dict[str, str]) -> tuple[float, float]:
             return elapsed, rss_mib(process.pid)
         finally:
             process.terminate()
-            process.wait(timeout=15)
+            await asyncio.to_thread(process.wait, 15)  # the fake API answers its last calls
+
+
+def console_run(env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock seconds from `chat`'s start to its first answer line, and its CPU seconds."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"], cwd=ROOT, env=env, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write("/start\n")
+    process.stdin.flush()
+    process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    process.stdin.close()
+    process.stdout.read()
+    process.wait(timeout=60)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 async def main() -> None:
@@ -62,12 +85,23 @@ async def main() -> None:
             subprocess.run([sys.executable, "-m", "bot", *command], env=env, cwd=ROOT, check=True,
                            capture_output=True)  # fmt: skip
         results = [await one_run(env) for _ in range(runs)]
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_so_far = cpu_before.ru_utime + cpu_before.ru_stime
+        console = []
+        for _ in range(runs):
+            elapsed, cpu_total = console_run(env)
+            console.append((elapsed, cpu_total - cpu_so_far))
+            cpu_so_far = cpu_total
     times = [elapsed for elapsed, _ in results]
     memory = [rss for _, rss in results]
     print(f"runs: {runs}")
     print(f"start → first answered update: median {statistics.median(times):.2f} s, "
           f"min {min(times):.2f} s, max {max(times):.2f} s")  # fmt: skip
     print(f"RSS after start: median {statistics.median(memory):.0f} MiB")
+    walls = [elapsed for elapsed, _ in console]
+    cpus = [cpu for _, cpu in console]
+    print(f"console: start → answer to a piped /start: median {statistics.median(walls):.2f} s, "
+          f"min {min(walls):.2f} s; CPU a run: median {statistics.median(cpus):.2f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from pathlib import Path
 from bot.config import ConfigError, load_settings
 from bot.logging_setup import configure_logging
 
+CONSOLE_USER = 10001  # the console's default user; `users grant 10001 cadre` makes it a cadre
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huhuqing", description="户户清 Huhuqing bot")
@@ -21,9 +23,24 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start the bot (long polling, or --webhook)")
     run.add_argument("--webhook", action="store_true", help="receive updates at WEBHOOK_URL")
 
-    chat = commands.add_parser("chat", help="talk to the bot in the terminal, no token needed")
-    chat.add_argument("--user", type=int, default=10001, help="act as this Telegram user id")
-    chat.add_argument("--lang", default="zh-hans", help="the user's Telegram language code")
+    chat = commands.add_parser(
+        "chat",
+        help="talk to the bot in the terminal, no token needed",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="language codes (--lang): zh-hans 简体中文, zh-hant 繁體中文, en English;\n"
+        "Telegram's other codes work too (zh-cn, zh-tw, zh-hk...). /language changes it.",
+    )
+    chat.add_argument(
+        "--user",
+        type=int,
+        default=CONSOLE_USER,
+        metavar="ID",
+        help=f"act as this Telegram user id (default {CONSOLE_USER}; give a cadre's id to act "
+        "as that cadre)",
+    )
+    chat.add_argument(
+        "--lang", default="zh-hans", metavar="CODE", help="the user's language (default zh-hans)"
+    )
 
     db = commands.add_parser("db", help="database schema and backups")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -77,16 +94,25 @@ def build_parser() -> argparse.ArgumentParser:
     grant = user_commands.add_parser("grant", help="give a user a role and an area")
     grant.add_argument("telegram_id", type=int)
     grant.add_argument("role", choices=["villager", "cadre", "admin"])
-    grant.add_argument("--region", help="the area (region code) a cadre or admin handles")
+    grant.add_argument(
+        "--region",
+        help="the area a cadre or admin handles, by code or name (以古镇, 镇雄县): a township or "
+        "above; an admin without it handles everything",
+    )
+    revoke = user_commands.add_parser("revoke", help="take a cadre's or admin's role away")
+    revoke.add_argument("telegram_id", type=int)
+    users_list = user_commands.add_parser("list", help="the cadres and admins, one a line")
+    users_list.add_argument("--role", choices=["villager", "cadre", "admin"], help="only this role")
+    users_list.add_argument("--region", help="only those whose area is at or below this region")
 
     cases = commands.add_parser("cases", help="grievance cases: statistics and routing")
     case_commands = cases.add_subparsers(dest="cases_command", required=True)
     stats = case_commands.add_parser("stats", help="per-township statistics")
     stats.add_argument("--days", type=int, default=30, help="the period: the last N days")
-    stats.add_argument("--region", help="only townships under this region code")
+    stats.add_argument("--region", help="only townships under this region (code or name)")
     stats.add_argument("--json", action="store_true", help="print JSON")
     route = case_commands.add_parser("route", help="set which level handles cases")
-    route.add_argument("--region", help="region code the rule applies to (default: all)")
+    route.add_argument("--region", help="region (code or name) the rule applies to (default: all)")
     route.add_argument("--category", help="category code (default: all)")
     route.add_argument("--level", required=True, choices=["township", "county", "city", "province"])
     case_commands.add_parser("routes", help="list the routing rules, retired ones included")
@@ -120,12 +146,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"huhuqing: configuration error: {error}", file=sys.stderr)
         return 2
-    redactor = configure_logging(settings, console=args.command == "chat")
+    redactor = configure_logging(
+        settings, console=args.command == "chat", quiet=args.command == "ask"
+    )
     from bot import cli
 
     try:
         return asyncio.run(cli.dispatch(args, settings))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: the database is closed already, nothing to say
         return 130
     except BrokenPipeError:  # `huhuqing households list | head`: the reader has had enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

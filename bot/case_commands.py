@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+import gettext
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.region_arg import region_code
 from db.models import RegionLevel, RoutingRule, utcnow
-from db.regions import RegionRepo
 from grievances.catalog import categories
 from grievances.routing import set_rule
-from grievances.stats import township_stats, townships_under
+from grievances.stats import TownshipStats, township_stats, townships_under
+
+# The compiled catalogs, read with the standard library: this command does not load aiogram.
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+def translation(locale: str) -> gettext.NullTranslations:
+    return gettext.translation("messages", LOCALES_DIR, languages=[locale], fallback=True)
 
 
 async def print_stats(
-    session: AsyncSession, region: str | None, days: int, as_json: bool, out: TextIO
+    session: AsyncSession, region: str | None, days: int, as_json: bool, locale: str, out: TextIO
 ) -> None:
-    if region and await RegionRepo(session).get(region) is None:
-        raise ValueError(f"no region has the code {region}")
+    """Per township; the text in HUHUQING_DEFAULT_LOCALE, the JSON's keys always English."""
+    area = await region_code(session, region)
     now = utcnow()
     since = now - timedelta(days=days)
-    rows = await township_stats(session, await townships_under(session, region), since, now, now)
+    rows = await township_stats(session, await townships_under(session, area), since, now, now)
     if as_json:
         payload = {
             "since": since.isoformat(),
@@ -32,19 +42,44 @@ async def print_stats(
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2), file=out)
         return
-    print(f"cases created in the last {days} days", file=out)
+    _ = translation(locale).gettext
+    if days == 1:
+        print(_("Cases created in the last day"), file=out)
+    else:
+        print(_("Cases created in the last {days} days").format(days=days), file=out)
     for row in rows:
-        rates = (row.response_rate, row.resolution_rate, row.on_time_rate, row.satisfaction_rate)
-        shown = " ".join("—" if rate is None else f"{rate:.0%}" for rate in rates)
-        print(f"{row.township}: {row.cases} cases, {row.overdue_now} overdue; "
-              f"response/resolution/on-time/satisfaction {shown}", file=out)  # fmt: skip
+        print(_stats_line(row, _), file=out)
+    if not rows:
+        print(_("No cases in this period."), file=out)
+
+
+def _stats_line(row: TownshipStats, _: Callable[[str], str]) -> str:
+    """One township; "1 case", "2 cases" (the catalogs have no plural forms: two msgids)."""
+    cases = _("{count} case") if row.cases == 1 else _("{count} cases")
+    rate = {
+        name: "—" if value is None else f"{value:.0%}"
+        for name, value in (
+            ("response", row.response_rate),
+            ("resolution", row.resolution_rate),
+            ("on_time", row.on_time_rate),
+            ("satisfaction", row.satisfaction_rate),
+        )
+    }
+    return _(
+        "{township}: {cases}, {overdue} overdue now; response {response}, resolution "
+        "{resolution}, on time {on_time}, satisfaction {satisfaction}"
+    ).format(
+        township=row.township,
+        cases=cases.format(count=row.cases),
+        overdue=row.overdue_now,
+        **rate,
+    )
 
 
 async def set_route(
     session: AsyncSession, region: str | None, category: str | None, level: str, out: TextIO
 ) -> None:
-    if region and await RegionRepo(session).get(region) is None:
-        raise ValueError(f"no region has the code {region}")
+    region = await region_code(session, region)
     if category and category not in categories():
         raise ValueError(f"no category {category}; one of {', '.join(categories())}")
     await set_rule(session, region, category, RegionLevel(level), "command line")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from bot.config import Settings
+from bot.config import Settings, StartupError
 from db.region_import import SAMPLE_REGIONS, RegionImportError, import_regions
-from db.session import SchemaOutdatedError, open_database
+from db.session import DatabaseUnavailableError, SchemaOutdatedError, open_database
 
 
 class CommandError(Exception):
@@ -30,6 +30,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _COMMANDS[args.command](args, settings)
     except SchemaOutdatedError as error:
         raise CommandError(str(error)) from None
+    except (DatabaseUnavailableError, StartupError) as error:  # a setting to fix: one line
+        raise CommandError(str(error), exit_code=2) from None
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -57,6 +59,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runners.lazy_types import import_aiogram_types_deferred
+
+    import_aiogram_types_deferred()  # first: most of the console's start-up otherwise
     from bot.app import create_bot, create_dispatcher, create_storage, prepare
     from bot.local_session import LocalSession
     from bot.outbox import OutboxWorker
@@ -77,7 +82,9 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     )
     try:
         await prepare(dispatcher)
-        await console.run()
+        from bot.logging_setup import CONSOLE_LOG
+
+        await console.run(log_file=str(CONSOLE_LOG) if sys.stderr.isatty() else None)
     finally:
         await storage.close()
         await database.close()
@@ -88,8 +95,7 @@ async def _db(args: argparse.Namespace, settings: Settings) -> int:
     if args.db_command == "upgrade":
         from db import migrate  # Alembic is needed only here
 
-        await migrate.upgrade_async(settings.database_url)
-        print("database is up to date")
+        print(await migrate.upgrade_and_tell(settings.database_url))
         return 0
     url = make_url(settings.database_url)
     if url.get_backend_name() == "postgresql":
@@ -292,21 +298,21 @@ async def _kb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _users(args: argparse.Namespace, settings: Settings) -> int:
-    from db.models import Role
-    from db.regions import RegionRepo
-    from db.users import UserRepo
+    from bot.user_commands import grant, list_users, revoke
 
     database = await open_database(settings.database_url)
     try:
         async with database.sessionmaker() as session:
-            if args.region and await RegionRepo(session).get(args.region) is None:
-                raise CommandError(f"no region has the code {args.region}")
-            if args.role == Role.CADRE and not args.region:
-                raise CommandError("a cadre needs --region (their township or county)", 2)
-            await UserRepo(session).grant(args.telegram_id, Role(args.role), args.region)
+            if args.users_command == "grant":
+                await grant(session, args.telegram_id, args.role, args.region, sys.stdout)
+            elif args.users_command == "revoke":
+                await revoke(session, args.telegram_id, sys.stdout)
+            else:
+                await list_users(session, args.role, args.region, sys.stdout)
+    except ValueError as error:
+        raise CommandError(str(error), exit_code=2) from None
     finally:
         await database.close()
-    print(f"user {args.telegram_id} is now {args.role} for {args.region or 'everything'}")
     return 0
 
 
@@ -319,13 +325,15 @@ async def _cases(args: argparse.Namespace, settings: Settings) -> int:
     try:
         async with database.sessionmaker() as session:
             if args.cases_command == "stats":
-                await print_stats(session, args.region, args.days, args.json, sys.stdout)
+                await print_stats(
+                    session, args.region, args.days, args.json, settings.default_locale, sys.stdout
+                )
             elif args.cases_command == "route":
                 await set_route(session, args.region, args.category, args.level, sys.stdout)
             else:
                 await list_routes(session, sys.stdout)
     except ValueError as error:
-        raise CommandError(str(error)) from None
+        raise CommandError(str(error), exit_code=2) from None
     finally:
         await database.close()
     return 0

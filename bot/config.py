@@ -20,6 +20,11 @@ class ConfigError(Exception):
     """A setting is invalid; the message names the variable and the problem in one line."""
 
 
+class StartupError(Exception):
+    """A service a setting names cannot be used (down, refused, unknown): the message names the
+    setting and what to do, in one line; the command exits with code 2."""
+
+
 class Settings(BaseSettings):
     """Every setting of the bot; names are the environment variables without the prefix."""
 
@@ -105,6 +110,12 @@ class Settings(BaseSettings):
         description="serve /metrics and /healthz on this port (off when unset; the webhook's "
         "port serves them too)",
     )
+    startup_retry_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=86400,
+        description="how long `run` keeps trying to reach Telegram at start-up before it gives up",
+    )
     retention_months: int = Field(
         default=24,
         ge=1,
@@ -181,6 +192,50 @@ class Settings(BaseSettings):
             ) from None
         if url.query or url.fragment:
             raise ValueError("must be the server's base URL, without ? or #")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"(rediss?|unix)://", value):
+            raise ValueError(
+                "must start with redis://, rediss:// or unix://, like redis://127.0.0.1:6379/0"
+            )
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        """Telegram posts only to a public https:// address."""
+        if value is None:
+            return None
+        try:
+            url = TypeAdapter(HttpUrl).validate_python(value)
+        except ValidationError:
+            url = None
+        if url is None or url.scheme != "https" or not url.host:
+            raise ValueError(
+                "must be the public https:// address Telegram posts to, like "
+                "https://bot.example.org/telegram"
+            ) from None
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 letters, digits, '_' or '-' (Telegram's rule)")
+        return value
+
+    @field_validator("hotline")
+    @classmethod
+    def _hotline(cls, value: str) -> str:
+        """Shown to every user who needs a person: it must be a number they can dial."""
+        value = value.strip()
+        if not re.fullmatch(r"\+?[0-9][0-9 -]{2,30}", value):
+            raise ValueError("must be the complaint hotline's number, like 12317")
         return value
 
     def database_pool(self) -> dict[str, float]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 
 from bot.config import Settings
 
@@ -18,6 +21,8 @@ FLOORS = {"aiosqlite": logging.WARNING, "sqlalchemy.engine": logging.INFO}
 # A Bot API URL carries a token, whoever's it is: .../bot123456:ABC-def/getMe
 _TOKEN_IN_URL = re.compile(r"(?<![a-z0-9])bot\d+(?::|%3A)[\w-]+", re.IGNORECASE)
 MASK = "***"
+# Where `huhuqing chat` logs when its stderr is the terminal the conversation is shown in.
+CONSOLE_LOG = Path(tempfile.gettempdir()) / "huhuqing-chat.log"
 
 
 class RedactSecrets(logging.Filter):
@@ -58,15 +63,21 @@ def secrets_of(settings: Settings) -> list[str]:
     ]
 
 
-def configure_logging(settings: Settings, console: bool = False) -> RedactSecrets:
+def configure_logging(
+    settings: Settings, console: bool = False, quiet: bool = False
+) -> RedactSecrets:
     """Set the levels, log to stderr (unless the root logger has handlers already, as under
     pytest) and put the redaction filter on every root handler; returns the filter.
 
-    ``console``: `huhuqing chat` prints the conversation, so routine lines stay out of it.
+    ``console``: `huhuqing chat` prints the conversation, so routine lines stay out of it, and
+    when stderr is that same terminal the lines go to :data:`CONSOLE_LOG` instead.
+    ``quiet``: a command whose output is its answer (`ask`): warnings and errors only.
     """
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
+        handler: logging.Handler = logging.StreamHandler()
+        if console and sys.stderr.isatty():
+            handler = logging.FileHandler(CONSOLE_LOG, encoding="utf-8")
         handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(handler)
     redactor = RedactSecrets(secrets_of(settings))
@@ -79,7 +90,7 @@ def configure_logging(settings: Settings, console: bool = False) -> RedactSecret
     for name, floor in FLOORS.items():
         logging.getLogger(name).setLevel(max(library, floor))
     own = logging.getLevelNamesMapping()[settings.log_level]
-    if console and own > logging.DEBUG:
+    if (console or quiet) and own > logging.DEBUG:
         own = max(own, logging.WARNING)
     for name in PROJECT_LOGGERS:
         logging.getLogger(name).setLevel(own)

@@ -39,5 +39,19 @@ async def upgrade_async(database_url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, database_url, revision)
 
 
+async def upgrade_and_tell(database_url: str) -> str:
+    """Upgrade to the newest revision and say, in one line, which database and what was done."""
+    from db.session import SCHEMA_REVISION, describe, revision_of
+
+    before = await revision_of(database_url)  # a database that cannot be opened: one line
+    await upgrade_async(database_url)
+    where = describe(database_url)
+    if before is None:
+        return f"created the tables in {where} (revision {SCHEMA_REVISION})"
+    if before == SCHEMA_REVISION:
+        return f"{where} is up to date (revision {SCHEMA_REVISION})"
+    return f"upgraded {where} from revision {before} to {SCHEMA_REVISION}"
+
+
 async def downgrade_async(database_url: str, revision: str) -> None:
     await asyncio.to_thread(downgrade, database_url, revision)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,7 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# A burst of writers on SQLite waits its turn (bench/README.md, burst) rather than fail.
+SQLITE_BUSY_TIMEOUT_MS = 20_000
 # The Alembic revision this code needs (tests/integration/test_migrations.py checks that it is
 # the newest one). Kept here so that opening the database never imports Alembic (0.3 s).
 SCHEMA_REVISION = "0008"
@@ -77,6 +79,22 @@ class SchemaOutdatedError(Exception):
     """The database is not at the schema this code needs."""
 
 
+class DatabaseUnavailableError(Exception):
+    """The database cannot be opened (server down, unknown database or user, unwritable file);
+    the message says which database and what to do, in one line."""
+
+
+def describe(database_url: str) -> str:
+    """The database as an operator recognises it: the absolute file for SQLite (the default
+    is relative to the current directory), the URL without its password otherwise."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return "an in-memory SQLite database"
+        return f"the SQLite file {Path(url.database).resolve()}"
+    return url.render_as_string(hide_password=True)
+
+
 @dataclass
 class Database:
     engine: AsyncEngine
@@ -89,16 +107,57 @@ class Database:
 async def open_database(database_url: str, **pool: Any) -> Database:
     """Connect and refuse an outdated schema with the command that fixes it. ``pool``: the
     connection pool's size (``pool_size``, ``max_overflow``, ``pool_timeout``), for the bot."""
-    engine = create_engine(database_url, **pool)
-    current = await current_revision(engine)
+    try:
+        engine = create_engine(database_url, **pool)
+    except OSError as error:  # the SQLite file's folder cannot be made
+        raise DatabaseUnavailableError(_unavailable(database_url, error)) from None
+    try:
+        current = await current_revision(engine)
+    except (OSError, SQLAlchemyError) as error:
+        await engine.dispose()
+        raise DatabaseUnavailableError(_unavailable(database_url, error)) from None
     if current != SCHEMA_REVISION:
         await engine.dispose()
         where = f"is at revision {current}" if current else "has no tables yet"
         raise SchemaOutdatedError(
-            f"The database {where}; this version needs revision {SCHEMA_REVISION}. "
-            "Run: huhuqing db upgrade"
+            f"The database ({describe(database_url)}) {where}; this version needs revision "
+            f"{SCHEMA_REVISION}. Run: huhuqing db upgrade"
         )
     return Database(engine=engine, sessionmaker=create_sessionmaker(engine))
+
+
+async def revision_of(database_url: str) -> str | None:
+    """The database's recorded revision (None before the first upgrade); it is created if it
+    is a SQLite file that does not exist yet."""
+    try:
+        engine = create_engine(database_url)
+    except OSError as error:
+        raise DatabaseUnavailableError(_unavailable(database_url, error)) from None
+    try:
+        return await current_revision(engine)
+    except (OSError, SQLAlchemyError) as error:
+        raise DatabaseUnavailableError(_unavailable(database_url, error)) from None
+    finally:
+        await engine.dispose()
+
+
+def _unavailable(database_url: str, error: BaseException) -> str:
+    reason = getattr(error, "orig", None) or error
+    text = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__
+    url = make_url(database_url)
+    if isinstance(reason, OSError) and url.get_backend_name() != "sqlite":
+        text = f"nothing answers at {url.host or 'localhost'}:{url.port or 5432} ({text})"
+    what = _remedy(url)
+    return f"HUHUQING_DATABASE_URL: cannot open {describe(database_url)}: {text}. {what}"
+
+
+def _remedy(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return "Check that its folder exists and is writable, or set HUHUQING_DATABASE_URL"
+    return (
+        "Start PostgreSQL, create the database and user (createdb, createuser), "
+        "or fix HUHUQING_DATABASE_URL"
+    )
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

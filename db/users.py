@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Role, User, utcnow
@@ -45,3 +47,19 @@ class UserRepo:
         user.area_code = area_code
         await self.session.commit()
         return user
+
+    async def revoke(self, telegram_id: int) -> str | None:
+        """Make a cadre or admin a villager again, without an area; their former role, or None
+        when they had none."""
+        user = await self.get(telegram_id)
+        if user is None or user.role == Role.VILLAGER:
+            return None
+        former = f"{user.role} for {user.area_code or 'everything'}"
+        user.role = Role.VILLAGER
+        user.area_code = None
+        await self.session.commit()
+        return former
+
+    async def with_roles(self, roles: Sequence[Role]) -> list[User]:
+        query = select(User).where(User.role.in_(list(roles)))
+        return list((await self.session.scalars(query.order_by(User.role, User.telegram_id))).all())

@@ -10,6 +10,7 @@ import asyncio
 import html
 import re
 import sys
+import threading
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -84,7 +85,8 @@ class Console:
             while await self.outbox.send_due(chat_id=self.user.id):
                 pass
 
-    async def run(self, source: TextIO = sys.stdin) -> None:
+    async def run(self, source: TextIO = sys.stdin, log_file: str | None = None) -> None:
+        """Read lines until end of input (Ctrl-D); Ctrl-C cancels the wait at once."""
         interactive = source.isatty()
         if interactive:
             print(
@@ -92,10 +94,37 @@ class Console:
                 " Try /start",
                 file=self.out,
             )
-        while True:
+            if log_file:
+                print(f"(log lines go to {log_file})", file=self.out)
+        lines = _read_lines(source)
+        try:
+            while True:
+                if interactive:
+                    print("you> ", end="", file=self.out, flush=True)
+                line = await lines.get()
+                if not line:
+                    break
+                await self.handle_line(line)
+        finally:
             if interactive:
-                print("you> ", end="", file=self.out, flush=True)
-            line = await asyncio.to_thread(source.readline)
+                print(file=self.out, flush=True)  # the shell's prompt on a line of its own
+
+
+def _read_lines(source: TextIO) -> asyncio.Queue[str]:
+    """Lines of ``source`` ("" at its end), read by a daemon thread: a blocked read then never
+    keeps the process from exiting on Ctrl-C, as a thread of the default executor would."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = source.readline()
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            except RuntimeError:  # the console has ended (Ctrl-C) while this line was typed
+                return
             if not line:
-                break
-            await self.handle_line(line)
+                return
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return queue

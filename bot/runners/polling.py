@@ -82,6 +82,7 @@ async def poll(
     allowed = dispatcher.resolve_used_update_types()
     stopping = asyncio.create_task(stop.wait())
     fetch: asyncio.Task[list[Update]] | None = None
+    failing = False
     try:
         while not stop.is_set():
             window.changed.clear()
@@ -99,9 +100,17 @@ async def poll(
             try:
                 updates = fetch.result()
             except Exception as error:  # Telegram unreachable: retry, never stop
-                log.warning("getUpdates failed (%s); retrying", type(error).__name__)
+                if not failing:  # once an outage, not at every retry
+                    log.warning(
+                        "getUpdates failed (%s); trying again with backoff until Telegram answers",
+                        type(error).__name__,
+                    )
+                failing = True
                 await backoff.asleep()
                 continue
+            if failing:
+                log.warning("Telegram answers again; taking updates")
+                failing = False
             backoff.reset()
             fresh = [update for update in updates if update.update_id not in window.seen]
             for update in fresh:

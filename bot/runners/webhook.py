@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from urllib.parse import urlsplit
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.config import Settings
+from bot.config import Settings, StartupError
 from bot.runners.common import running_bot
 
 log = logging.getLogger(__name__)
@@ -25,15 +27,23 @@ WEBHOOK_LOCK_SECONDS = 60
 
 async def run_webhook(settings: Settings, url: str, secret: str) -> None:
     path = urlsplit(url).path or "/"
+    _check_listen(settings.webhook_listen)
     app = web.Application()  # /metrics and /healthz are served next to the webhook
     async with running_bot(settings, app) as (bot, dispatcher):
         if await _first_replica(settings):
-            await bot.set_webhook(
-                url,
-                secret_token=secret,
-                allowed_updates=dispatcher.resolve_used_update_types(),
-                drop_pending_updates=False,
-            )
+            try:
+                await bot.set_webhook(
+                    url,
+                    secret_token=secret,
+                    allowed_updates=dispatcher.resolve_used_update_types(),
+                    drop_pending_updates=False,
+                )
+            except TelegramBadRequest as error:
+                raise StartupError(
+                    f"HUHUQING_WEBHOOK_URL: Telegram refused {url} ({error.message}); it must be "
+                    "a public https:// address on port 443, 80, 88 or 8443 with a valid "
+                    "certificate"
+                ) from None
         SimpleRequestHandler(
             dispatcher, bot, secret_token=secret, handle_in_background=False
         ).register(app, path=path)
@@ -46,6 +56,19 @@ async def run_webhook(settings: Settings, url: str, secret: str) -> None:
             await _until_stopped()
         finally:
             await runner.cleanup()
+
+
+def _check_listen(listen: str) -> None:
+    """Before anything is started: an address in use or not of this machine is one line."""
+    host, _, port = listen.rpartition(":")
+    try:
+        with socket.create_server((host.strip("[]") or "0.0.0.0", int(port))):
+            pass
+    except OSError as error:
+        raise StartupError(
+            f"HUHUQING_WEBHOOK_LISTEN: cannot listen on {listen} ({error.strerror or error}); "
+            "choose a free port or an address of this machine"
+        ) from None
 
 
 async def _first_replica(settings: Settings) -> bool:

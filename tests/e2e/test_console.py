@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import huhuqing
+import contextlib
+import os
+import pty
+import select
+import signal
+import sys
+import time
+
+from tests.e2e.conftest import ROOT, huhuqing
 
 
 def test_console_script_from_a_pipe(cli_env: dict[str, str]) -> None:
@@ -55,3 +63,73 @@ def test_two_console_sessions_make_two_reports(cli_env: dict[str, str]) -> None:
     assert numbers[0] != numbers[1]
     listed = huhuqing("chat", env=cli_env, stdin="/mycases\n").stdout
     assert all(number in listed for number in numbers)
+
+
+def test_ctrl_c_ends_the_console_at_once_and_quietly(cli_env: dict[str, str]) -> None:
+    """In a terminal, Ctrl-C while the console waits for a line ends it (exit 130), without a
+    traceback; it used to wait for one more line."""
+    assert huhuqing("db", "upgrade", env=cli_env).returncode == 0
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the console in a terminal
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "bot", "chat"], cli_env)
+    try:
+        os.write(terminal, b"/start\n")
+        shown = _read_until(terminal, "you> ", after="bot> ")
+        os.write(terminal, b"\x03")  # Ctrl-C
+        shown += _read_until(terminal, "", timeout=15)  # to the end of the output
+        _, status = os.waitpid(pid, os.WNOHANG)
+        assert os.waitstatus_to_exitcode(status) == 130, shown
+    finally:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(terminal)
+    assert "Traceback" not in shown
+
+
+def _read_until(terminal: int, text: str, after: str = "", timeout: float = 60) -> str:
+    """What the terminal shows until ``text`` appears after ``after`` (or the output ends)."""
+    shown, deadline = "", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text and after in shown and text in shown.rpartition(after)[2]:
+            return shown
+        if select.select([terminal], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(terminal, 65536)
+            except OSError:  # the console has ended
+                return shown
+            if not chunk:
+                return shown
+            shown += chunk.decode(errors="replace")
+    raise AssertionError(f"the console did not show {text!r} in time:\n{shown}")
+
+
+def test_log_lines_stay_out_of_the_conversation_and_the_answer(cli_env: dict[str, str]) -> None:
+    """A new database's first start seeds the knowledge base (an INFO line elsewhere)."""
+    upgraded = huhuqing("db", "upgrade", env=cli_env)
+    assert upgraded.stdout.startswith("created the tables in the SQLite file /")
+    chat = huhuqing("chat", env=cli_env, stdin="/start\n")
+    assert "bot> " in chat.stdout
+    asked = huhuqing("ask", "低保怎么申请", env={**cli_env, "HUHUQING_LOG_LEVEL": "INFO"})
+    assert asked.returncode == 0, asked.stderr
+    for result in (chat, asked):
+        assert " INFO " not in result.stdout + result.stderr
+
+
+def test_chat_help_names_the_default_user_and_the_language_codes() -> None:
+    shown = huhuqing("chat", "--help", env=dict(os.environ)).stdout
+    assert "default 10001" in shown
+    for code in ("zh-hans", "zh-hant", "en"):
+        assert code in shown
+
+
+def test_db_upgrade_says_which_file_and_what_it_did(cli_env: dict[str, str]) -> None:
+    database = cli_env["HUHUQING_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    refused = huhuqing("ask", "低保", env=cli_env)
+    assert f"(the SQLite file {database}) has no tables yet" in refused.stderr
+    assert "Run: huhuqing db upgrade" in refused.stderr
+    first = huhuqing("db", "upgrade", env=cli_env)
+    assert first.stdout.startswith(f"created the tables in the SQLite file {database} (revision ")
+    again = huhuqing("db", "upgrade", env=cli_env)
+    assert again.stdout.startswith(f"the SQLite file {database} is up to date (revision ")
