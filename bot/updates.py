@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import time
+import random
 from datetime import UTC, datetime
 
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
@@ -15,9 +15,10 @@ class UpdateFactory:
     """Numbers updates and messages the way Telegram does, one factory per conversation run."""
 
     def __init__(self) -> None:
-        # Counting on from the clock: a new console session never reuses an earlier session's
-        # update ids, which the database remembers (a confirmed report keeps its update id).
-        self._update_ids = itertools.count(int(time.time() * 10) % 2**31)
+        # From a random point: a new console session, or a second one started at the same
+        # moment, does not reuse another session's update ids, which the database and the
+        # dedupe keys remember (a confirmed report keeps its update id).
+        self._update_ids = itertools.count(random.randrange(2**31 - 2**24))
         self._message_ids = itertools.count(1_000_000)
 
     @staticmethod

@@ -53,17 +53,24 @@ class Console:
     def show(self, call: ApiCall) -> None:
         if call.method == "answerCallbackQuery" and call.params.get("text"):
             print(f"  ({html_to_text(call.params['text'])})", file=self.out)
-        if call.text is None or str(call.params.get("chat_id")) != str(self.user.id):
+        if str(call.params.get("chat_id")) != str(self.user.id):
             return
-        print(
-            "\n".join("bot> " + line for line in html_to_text(call.text).splitlines()),
-            file=self.out,
-        )
+        if call.text is not None:
+            print(
+                "\n".join("bot> " + line for line in html_to_text(call.text).splitlines()),
+                file=self.out,
+            )
+        elif call.method != "editMessageReplyMarkup":  # new buttons under a message shown
+            return
         buttons = [(label, data) for label, data in call.buttons if data]
-        if buttons and isinstance(call.result, dict):
-            shown_at = datetime.fromtimestamp(call.result["date"], UTC)
+        message_id = call.params.get("message_id")
+        if isinstance(call.result, dict):
+            message_id = call.result.get("message_id", message_id)
+        if buttons and message_id is not None:
+            date = call.result.get("date") if isinstance(call.result, dict) else None
+            shown_at = datetime.fromtimestamp(date, UTC) if date else datetime.now(UTC)
             self.choices = {
-                number: (call.result["message_id"], data, shown_at)
+                number: (int(message_id), data, shown_at)
                 for number, (_, data) in enumerate(buttons, start=1)
             }
             for number, (label, _) in enumerate(buttons, start=1):
@@ -74,14 +81,19 @@ class Console:
         line = line.strip()
         if not line:
             return
+        await self.deliver_own()  # what came meanwhile is shown before the answer to this line
         if line.isdigit() and int(line) in self.choices:
             message_id, data, shown_at = self.choices[int(line)]
             update = self.updates.press(self.user, data, message_id, shown_at=shown_at)
         else:
             update = self.updates.text(self.user, line)
         await self.dispatcher.feed_update(self.bot, update)
-        if self.outbox is not None:  # notifications to this user show up at once
-            # Only this user's: every other chat's rows are left to the running bot.
+        await self.deliver_own()
+
+    async def deliver_own(self) -> None:
+        """Show the notifications due to this user (only theirs: every other chat's rows are
+        left to the running bot)."""
+        if self.outbox is not None:
             while await self.outbox.send_due(chat_id=self.user.id):
                 pass
 

@@ -28,6 +28,9 @@ DRAIN_SECONDS = 10
 LIMIT = 100  # updates per getUpdates, Telegram's most
 BUSY_POLL_SECONDS = 0.5  # how often to look for new updates while all are being handled
 GATHER_SECONDS = 0.02
+# An update still being handled after this is given up (and confirmed): one stuck handler must
+# not hold the offset, and with it every update after it, for ever.
+HANDLER_SECONDS = 120.0
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 
 
@@ -150,8 +153,13 @@ def _start(bot: Bot, dispatcher: Dispatcher, window: _Window, update: Update) ->
 
 async def _handle(bot: Bot, dispatcher: Dispatcher, update: Update) -> None:
     try:
-        answer = await dispatcher.feed_update(bot, update)
-        if isinstance(answer, TelegramMethod):  # a handler's "answer as the webhook reply"
-            await bot(answer)
+        async with asyncio.timeout(HANDLER_SECONDS):
+            answer = await dispatcher.feed_update(bot, update)
+            if isinstance(answer, TelegramMethod):  # a handler's "answer as the webhook reply"
+                await bot(answer)
+    except TimeoutError:
+        log.error(
+            "update %d: still running after %d s, given up", update.update_id, HANDLER_SECONDS
+        )
     except Exception as error:  # the error router already apologised
         log.error("update %d failed: %s", update.update_id, type(error).__name__)

@@ -114,7 +114,7 @@ async def test_report_to_rating_and_statistics(running: Running) -> None:
     await running.expect(VILLAGER, "水管修好了")
 
     await running.press(VILLAGER, f"cr:{case.id}:satisfied")
-    await running.expect(VILLAGER, "已关闭")
+    await running.expect(VILLAGER, "已结案")
 
     # The statistics count it: the admin's /stats, and the command line's JSON.
     await running.say(ADMIN, "/stats")

@@ -11,6 +11,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
+from bot.runners import polling
 from bot.runners.polling import poll
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegramServer
 
@@ -118,6 +119,26 @@ async def test_a_stuck_handler_does_not_hold_up_other_users(
     assert telegram.sent_texts(USER) == []
     gate.set()
     await telegram.wait_for("sendMessage", lambda call: call.params["text"] == "slow done")
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    await bot.session.close()
+
+
+async def test_a_handler_stuck_for_good_is_given_up_and_the_rest_go_on(
+    telegram: FakeTelegramServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updates are confirmed only below the oldest one running: without a time limit, one
+    handler that never ends would stop the bot after the next 99 updates."""
+    monkeypatch.setattr(polling, "HANDLER_SECONDS", 0.5)
+    bot, dispatcher = instance(telegram, asyncio.Event())  # "slow" never finishes
+    running = asyncio.create_task(poll(bot, dispatcher, timeout=1))
+    telegram.send_text(USER, "slow")
+    for user in range(1, 151):
+        telegram.send_text(USER + user, f"hi {user}")
+    await telegram.wait_for(
+        "sendMessage", lambda call: call.params["text"] == "echo hi 150", timeout=15
+    )
+    assert len(telegram.sent_texts()) == 150
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
     await bot.session.close()
