@@ -21,6 +21,14 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NUMBER_WITH_UNIT = re.compile(r"(\d+(?:\.\d+)?)(万元|万|元|年|天|类|个|%|次)")
 
 
+# A bare yes or no at the start of an answer ("有。", "能。") reads as a yes to whatever was
+# asked: only an entry whose every phrasing is that yes/no question may open with one.
+BARE_YES_NO = re.compile(
+    r"^(有|没有|能|不能|可以|不可以|会|不会|管|不管|是|不是|行|不行)[。，！,.!]"
+)
+YES_NO_QUESTION = re.compile(r"吗[？?]?$|么[？?]?$|(.)不\1|(.)没\2")
+
+
 def cited_text(entry: Entry) -> str:
     """The text of every document the entry cites, with their dates."""
     texts = [(SEEDS_DIR / source.file).read_text(encoding="utf-8") for source in entry.sources]
@@ -47,6 +55,10 @@ def entry_problems(entry: Entry) -> list[str]:
     regions = {seed_region(cited.file) for cited in entry.sources}
     if entry.is_regional and entry.region not in regions:
         problems.append(f"region {entry.region} is not the region of a cited seed {regions}")
+    if BARE_YES_NO.match(entry.answer) and not all(
+        YES_NO_QUESTION.search(question) for question in entry.questions
+    ):
+        problems.append("opens with a bare yes/no, but not every phrasing asks yes or no")
     for text in (entry.answer, entry.details or ""):
         if terms := unexplained_terms(text):
             problems.append(f"explain or avoid: {terms}")

@@ -54,3 +54,12 @@ def test_the_source_line_names_every_cited_document_and_its_clause() -> None:
     line = entry.source_line()
     for cited in entry.sources:
         assert f"{seed_title(cited.file)} {cited.clause}" in line
+
+
+def test_a_bare_yes_opens_only_the_answer_to_that_yes_no_question() -> None:
+    """ "出去打工有人管路费吗" once got "有。…" from an answer about organised migrant work."""
+    entry = next(entry for entry in ENTRIES if entry.id == "microcredit.amount")
+    yes = entry.model_copy(update={"answer": "有。" + entry.answer})
+    assert "opens with a bare yes/no" in " ".join(entry_problems(yes))
+    asked_yes_no = yes.model_copy(update={"questions": ("能贷款吗", "贷款能不能贷", "有没有贷款")})
+    assert not any("bare yes/no" in problem for problem in entry_problems(asked_yes_no))
