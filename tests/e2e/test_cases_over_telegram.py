@@ -42,6 +42,9 @@ async def running(tmp_path) -> AsyncIterator[Running]:
             database_url=url,
             bot_token=DEFAULT_TOKEN,
             telegram_api_url=telegram.base_url,
+            # The flows, not Telegram's pace (tests/unit/test_ratelimit.py): a group's 20 a
+            # minute would make each cadre step here wait seconds.
+            outbound_pacing=False,
         )
         database = await open_database(url)
         async with database.sessionmaker() as session:

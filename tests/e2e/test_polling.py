@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -23,7 +24,7 @@ async def telegram() -> AsyncIterator[FakeTelegramServer]:
 
 
 @pytest.fixture
-def bot_process(telegram: FakeTelegramServer, cli_env: dict[str, str]):
+async def bot_process(telegram: FakeTelegramServer, cli_env: dict[str, str]):
     assert huhuqing("db", "upgrade", env=cli_env).returncode == 0
     assert huhuqing("demo", env=cli_env).returncode == 0
     env = {
@@ -31,14 +32,14 @@ def bot_process(telegram: FakeTelegramServer, cli_env: dict[str, str]):
         "HUHUQING_BOT_TOKEN": DEFAULT_TOKEN,
         "HUHUQING_TELEGRAM_API_URL": telegram.base_url,
     }
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: ASYNC220 - starting it does not wait
         [sys.executable, "-m", "bot", "run"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     yield process
     process.terminate()
-    try:
-        _, err = process.communicate(timeout=15)
+    try:  # in a thread: the fake Telegram, on this event loop, answers the bot's last polls
+        _, err = await asyncio.to_thread(process.communicate, timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
         _, err = process.communicate()
