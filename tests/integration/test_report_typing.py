@@ -14,7 +14,7 @@ from tests.integration.conftest import villager_and_cadre
 VILLAGER = 720  # 红星村
 NEWCOMER = 721  # village not known
 CADRE = 820
-ASKS_PLACE = "事情发生在您的村 云南省昭通市镇雄县以古镇红星村 吗？"
+ASKS_PLACE = "事情发生在您的村（云南省昭通市镇雄县以古镇红星村）吗？"
 
 
 @pytest.fixture
