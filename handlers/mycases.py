@@ -234,6 +234,20 @@ async def ask_information(
         )
 
 
+async def _typed_text(message: Message, limit: int) -> str | None:
+    """The message's text, cleaned; None (after saying why) when empty or too long."""
+    text = clean_text(message.text or "")
+    if not visible_length(text):
+        await message.answer(_("I could not read any words in that. Please type it again."))
+        return None
+    if len(text) > limit:
+        await message.answer(
+            _("That is too long: please keep it under {limit} characters.").format(limit=limit)
+        )
+        return None
+    return text
+
+
 async def add_information(
     message: Message,
     state: FSMContext,
@@ -242,14 +256,8 @@ async def add_information(
     render: Renderer,
     settings: Settings,
 ) -> None:
-    text = clean_text(message.text or "")
-    if not visible_length(text):
-        await message.answer(_("I could not read any words in that. Please type it again."))
-        return
-    if len(text) > MAX_INFO:
-        await message.answer(
-            _("That is too long: please keep it under {limit} characters.").format(limit=MAX_INFO)
-        )
+    text = await _typed_text(message, MAX_INFO)
+    if text is None:
         return
     case_id = (await state.get_data()).get("case_id", 0)
     await state.clear()
@@ -331,14 +339,8 @@ async def give_reason(
     render: Renderer,
     settings: Settings,
 ) -> None:
-    text = clean_text(message.text or "")
-    if not visible_length(text):
-        await message.answer(_("I could not read any words in that. Please type it again."))
-        return
-    if len(text) > MAX_REASON:
-        await message.answer(
-            _("That is too long: please keep it under {limit} characters.").format(limit=MAX_REASON)
-        )
+    text = await _typed_text(message, MAX_REASON)
+    if text is None:
         return
     case_id = (await state.get_data()).get("case_id", 0)
     await state.clear()
