@@ -317,7 +317,12 @@ async def test_two_instances_behind_nginx(
     conversations = served_by(cluster.nginx, villagers)
     split = [user for user, served in conversations.items() if len(served) == 2]
     # nginx shares out the updates, not the users: a conversation goes on on the other one.
-    assert len(split) >= len(VILLAGERS) * 3 // 4, conversations
+    # (How many conversations are split depends on how the concurrent updates interleave: 26
+    # to 40 of 40 were seen; a quarter is far from what sticky routing would give, which is 0.)
+    assert len(split) >= len(VILLAGERS) // 4, conversations
+    per_instance = Counter(line.upstreams[-1] for line in cluster.nginx.served())
+    assert len(per_instance) == 2, per_instance
+    assert min(per_instance.values()) >= sum(per_instance.values()) // 4, per_instance
 
     victim = cluster.instances[0]
     killed_at = await submit_burst_killing(victim, villagers, telegram)
