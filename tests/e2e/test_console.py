@@ -78,14 +78,25 @@ def test_ctrl_c_ends_the_console_at_once_and_quietly(cli_env: dict[str, str]) ->
         shown = _read_until(terminal, "you> ", after="bot> ")
         os.write(terminal, b"\x03")  # Ctrl-C
         shown += _read_until(terminal, "", timeout=15)  # to the end of the output
-        _, status = os.waitpid(pid, os.WNOHANG)
-        assert os.waitstatus_to_exitcode(status) == 130, shown
+        status = _exit_status(pid, timeout=10)
+        assert status == 130, shown
     finally:
         with contextlib.suppress(ProcessLookupError, ChildProcessError):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(terminal)
     assert "Traceback" not in shown
+
+
+def _exit_status(pid: int, timeout: float) -> int | None:
+    """The child's exit code once it has ended (its terminal closes a moment before), or None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if ended:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    return None
 
 
 def _read_until(terminal: int, text: str, after: str = "", timeout: float = 60) -> str:
