@@ -29,13 +29,13 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	sh tools/ensure_nginx.sh
+	sh tools/ensure_test_packages.sh
 	$(BIN)/python -m pytest
 
 # Translators: extract new strings, merge them into the catalogs, translate, compile.
 extract-messages: $(VENV)/.install-stamp
 	$(BIN)/pybabel extract -F babel.cfg -k __ -k lazy_gettext --no-location \
-		--project huhuqing -o locales/messages.pot bot handlers knowledge grievances
+		--project huhuqing -o locales/messages.pot bot handlers knowledge grievances web
 
 update-messages: extract-messages
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching

@@ -22,6 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start the bot (long polling, or --webhook)")
     run.add_argument("--webhook", action="store_true", help="receive updates at WEBHOOK_URL")
+    run.add_argument(
+        "--web", action="store_true", help="also serve the web console (HUHUQING_WEB_LISTEN)"
+    )
+    commands.add_parser(
+        "web",
+        help="the county office's web console on HUHUQING_WEB_LISTEN; cadres and admins sign "
+        "in with the link the bot's /web sends",
+    )
 
     chat = commands.add_parser(
         "chat",

@@ -41,20 +41,35 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             "or try the bot without one: huhuqing chat",
             exit_code=2,
         )
-    if args.webhook:
-        if not settings.webhook_url or not settings.webhook_secret:
-            raise CommandError(
-                "--webhook needs HUHUQING_WEBHOOK_URL and HUHUQING_WEBHOOK_SECRET", exit_code=2
-            )
+    if args.webhook and (not settings.webhook_url or not settings.webhook_secret):
+        raise CommandError(
+            "--webhook needs HUHUQING_WEBHOOK_URL and HUHUQING_WEBHOOK_SECRET", exit_code=2
+        )
+    if not args.web:
+        return await _run_bot(args.webhook, settings)
+    from web.app import serving
+
+    async with serving(settings):
+        return await _run_bot(args.webhook, settings)
+
+
+async def _run_bot(webhook: bool, settings: Settings) -> int:
+    if webhook:
         from bot.runners.webhook import run_webhook
 
-        await run_webhook(
-            settings, settings.webhook_url, settings.webhook_secret.get_secret_value()
-        )
+        url, secret = settings.webhook_url or "", settings.webhook_secret  # checked by _run
+        await run_webhook(settings, url, secret.get_secret_value() if secret else "")
         return 0
     from bot.runners.polling import run_polling
 
     await run_polling(settings)
+    return 0
+
+
+async def _web(args: argparse.Namespace, settings: Settings) -> int:
+    from web.app import run_web
+
+    await run_web(settings)
     return 0
 
 
@@ -372,6 +387,7 @@ _COMMANDS = {
     "ask": _ask,
     "kb": _kb,
     "run": _run,
+    "web": _web,
     "chat": _chat,
     "db": _db,
     "regions": _regions,

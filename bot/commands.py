@@ -40,6 +40,7 @@ def menu(role: str = Role.VILLAGER, stats: bool = False) -> list[BotCommand]:
             BotCommand(command="households", description=_("Households of my area")),
             BotCommand(command="household", description=_("One household: /household NUMBER")),
             BotCommand(command="bindcode", description=_("A binding code for a household")),
+            BotCommand(command="web", description=_("Sign in to the web console")),
         ]
     if role == Role.ADMIN or (role == Role.CADRE and stats):
         commands.append(BotCommand(command="stats", description=_("Statistics of my area")))

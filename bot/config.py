@@ -123,6 +123,25 @@ class Settings(BaseSettings):
         description="`cases anonymise` clears closed cases closed more than this many months ago",
     )
 
+    web_url: str = Field(
+        default="http://127.0.0.1:8082",
+        description="the web console's address as cadres' browsers reach it: the bot's /web "
+        "sign-in links start with it",
+    )
+    web_listen: str = Field(
+        default="127.0.0.1:8082",
+        pattern=r"^[\w.\-\[\]:]*:\d+$",
+        description="host:port the web console listens on (put HTTPS in front of it)",
+    )
+    web_secret: SecretStr | None = Field(
+        default=None,
+        description="the key that signs the console's cookies; the same on every instance "
+        "(when unset, one is made and kept in the database)",
+    )
+    web_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="a console session idle this long ends"
+    )
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -218,6 +237,30 @@ class Settings(BaseSettings):
                 "must be the public https:// address Telegram posts to, like "
                 "https://bot.example.org/telegram"
             ) from None
+        return value
+
+    @field_validator("web_url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        """The sign-in links are built on it: a bad one must stop here."""
+        try:
+            url = TypeAdapter(HttpUrl).validate_python(value)
+        except ValidationError:
+            url = None
+        if url is None or not url.host or url.query or url.fragment:
+            raise ValueError(
+                "must be the console's http:// or https:// address, like "
+                "https://huhuqing.example.gov.cn"
+            ) from None
+        return value.rstrip("/")
+
+    @field_validator("web_secret")
+    @classmethod
+    def _web_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters, like `openssl rand -hex 32` prints")
         return value
 
     @field_validator("webhook_secret")

@@ -153,6 +153,7 @@ class KnowledgeEntryVersion(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     changed_by: Mapped[str] = mapped_column(String(120))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str | None] = mapped_column(String(300))  # why, as the editor said it
 
 
 class KnowledgeRevision(Base):
@@ -177,6 +178,10 @@ class UnansweredQuestion(Base):
     region_code: Mapped[str | None] = mapped_column(String(32))
     locale: Mapped[str | None] = mapped_column(String(8))
     asked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Set when an admin handled it (a phrasing added, an entry started, dismissed): it leaves
+    # the list of unanswered questions.
+    handled_at: Mapped[datetime | None]
+    handled_how: Mapped[str | None] = mapped_column(String(20))
 
 
 class AnswerFeedback(Base):
@@ -191,6 +196,8 @@ class AnswerFeedback(Base):
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     question: Mapped[str | None] = mapped_column(String(500))
     given_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None]  # as for unanswered questions
+    handled_how: Mapped[str | None] = mapped_column(String(20))
 
 
 class CaseStatus(StrEnum):
@@ -622,3 +629,66 @@ class LoanReminder(Base):
     )
     due: Mapped[date] = mapped_column(primary_key=True)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSignIn(Base):
+    """A one-time sign-in link for the web console, sent by the bot to a cadre or admin. Only
+    the token's hash is stored: a copy of the database opens nothing."""
+
+    __tablename__ = "web_sign_ins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie carries the session's token (signed); the row, its
+    hash, so that signing out or a revoked role ends it at once on every instance."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    remote: Mapped[str | None] = mapped_column(String(64))  # the address it signed in from
+
+
+class AdminAction(Base):
+    """The append-only log of admin actions and of every change made in the web console: who,
+    what, when, from where. `area_path` is the path of the region the action concerns (empty
+    for the whole country), so that admins read the log of their own area only. The database
+    refuses updates and deletes of these rows (triggers in migration 0009)."""
+
+    __tablename__ = "admin_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)  # None: the command line
+    actor_role: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(80))  # "web 203.0.113.5", "bot", "cli"
+    action: Mapped[str] = mapped_column(String(40))  # "case.accept", "kb.save", "role.grant", …
+    target: Mapped[str] = mapped_column(String(120))  # a case number, an entry id, a user id
+    area_path: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_admin_actions_path_at", "area_path", "at"),)
+
+
+class SiteSecret(Base):
+    """Keys the instances share and that are made on first use (the console's cookie key when
+    HUHUQING_WEB_SECRET is unset)."""
+
+    __tablename__ = "site_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
 SQLITE_BUSY_TIMEOUT_MS = 20_000
 # The Alembic revision this code needs (tests/integration/test_migrations.py checks that it is
 # the newest one). Kept here so that opening the database never imports Alembic (0.3 s).
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OPEN_STATUSES, WAITING_STATUSES, Case, Region, RegionLevel
@@ -56,6 +56,15 @@ class TownshipStats:
         }
 
 
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """An open case past its deadline: not accepted in time, or not resolved in time."""
+    waiting = Case.status.in_(WAITING_STATUSES)
+    return and_(
+        Case.status.in_(OPEN_STATUSES),
+        (waiting & (Case.accept_due < now)) | (Case.resolve_due < now),
+    )
+
+
 def _count(condition) -> object:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -75,7 +84,6 @@ async def township_stats(
     resolved = Case.resolved_at.is_not(None)
     first_accept = func.coalesce(Case.first_accept_due, Case.accept_due)
     first_resolve = func.coalesce(Case.first_resolve_due, Case.resolve_due)
-    waiting = Case.status.in_(WAITING_STATUSES)
     query = (
         select(
             Case.township_code,
@@ -86,12 +94,7 @@ async def township_stats(
             _count(and_(resolved, Case.resolved_at <= first_resolve)),
             _count(Case.rating.is_not(None)),
             _count(Case.rating.in_(SATISFIED)),
-            _count(
-                and_(
-                    Case.status.in_(OPEN_STATUSES),
-                    (waiting & (Case.accept_due < now)) | (Case.resolve_due < now),
-                )
-            ),
+            _count(overdue(now)),
         )
         .where(Case.created_at >= since, Case.created_at < until)
         .group_by(Case.township_code)

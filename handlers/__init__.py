@@ -21,6 +21,7 @@ from handlers import (
     own_household,
     report,
     start,
+    web_link,
 )
 from handlers.report import stale_button
 
@@ -37,6 +38,7 @@ def create_routers() -> list[Router]:
         cases.create_router(),
         mycases.create_router(),
         admin.create_router(),
+        web_link.create_router(),
         cadre_households.create_router(),
         household_visits.create_router(),  # its steps take plain text: before the catch-alls
         mycard.create_router(),

@@ -173,6 +173,7 @@ async def show_help(message: Message, account: User, regions: RegionRepo) -> Non
     parts = [help_text()]
     if account.role in HANDLER_ROLES:
         parts.append(cadre_help_text())
+        parts.append(_("/web — a sign-in link to the web console, for a computer or a phone"))
     if account.role == Role.CADRE:
         area = await regions.get(account.area_code) if account.area_code else None
         if may_see_stats(account, area.level if area else None):

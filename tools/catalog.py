@@ -21,6 +21,8 @@ from knowledge.normalize import to_traditional
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 LOCK = ROOT / ".catalog.lock"
+# Where the strings are: the bot's packages and the web console (its templates by babel.cfg).
+SOURCES = ("bot", "handlers", "knowledge", "grievances", "web")
 
 
 def _run(*command: str) -> None:
@@ -61,7 +63,7 @@ def main(arguments: list[str]) -> None:
         _run(
             "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "__",
             "-k", "lazy_gettext", "--no-location", "--project", "huhuqing",
-            "-o", "locales/messages.pot", "bot", "handlers", "knowledge", "grievances",
+            "-o", "locales/messages.pot", *SOURCES,
         )  # fmt: skip
         _run(
             "babel.messages.frontend", "update", "-i", "locales/messages.pot", "-d", "locales",

@@ -65,7 +65,7 @@ CADRES = {township: 9201 + i for i, township in enumerate(sorted(set(VILLAGES.va
 def nginx_binary() -> str:
     binary = find_nginx()
     if binary is None:
-        reason = "nginx is not installed (tools/ensure_nginx.sh installs Debian's package)"
+        reason = "nginx is not installed (tools/ensure_test_packages.sh installs Debian's package)"
         if services.IN_CI:
             pytest.fail(f"CI=true: {reason}")
         pytest.skip(reason)

@@ -10,6 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES_DIR, locale_for_language_code
+from tools.catalog import SOURCES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,8 +25,7 @@ def source_msgids(tmp_path: Path) -> set[str]:
     pot = tmp_path / "messages.pot"
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "__", "-k", "lazy_gettext", "-o", str(pot), "bot", "handlers", "knowledge",
-         "grievances"],
+         "-k", "__", "-k", "lazy_gettext", "-o", str(pot), *SOURCES],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     with pot.open("rb") as file:

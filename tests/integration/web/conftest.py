@@ -1,0 +1,102 @@
+"""The web console against a real database (SQLite; PostgreSQL too in `both_databases`
+modules), through aiohttp's test client: cookies, redirects and forms as a browser sends them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.config import Settings
+from db.models import Role
+from db.session import Database
+from db.users import UserRepo
+from db.web_access import create_sign_in
+from web.app import create_app
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+# The sample regions (db/data/sample_regions.yaml): a province, a county, two of its townships
+# (以古镇, 塘房镇), a village of the first, and a county of another province (农安县, 吉林).
+YUNNAN, ZHENXIONG, YIGU, TANGFANG, HONGXING, NONGAN = (
+    "530000", "530627", "530627101", "530627102", "530627101201", "220122"
+)  # fmt: skip
+
+
+class Console:
+    """One browser signed in (or not) to the console."""
+
+    def __init__(self, client: TestClient, database: Database) -> None:
+        self.client = client
+        self.database = database
+        self.csrf = ""
+
+    async def sign_in(self, telegram_id: int) -> ClientResponse:
+        """Open a fresh link from /web and press its button, as the cadre would."""
+        async with self.database.sessionmaker() as session:
+            token = await create_sign_in(session, telegram_id)
+        await self.client.get(f"/signin/{token}")
+        response = await self.client.post(f"/signin/{token}")
+        if response.status == 200:
+            await self.refresh_csrf()
+        return response
+
+    async def refresh_csrf(self) -> None:
+        page = await (await self.client.get("/")).text()
+        found = CSRF_FIELD.search(page)
+        self.csrf = found.group(1) if found else ""
+
+    def session_cookie(self) -> str:
+        [cookie] = [c for c in self.client.session.cookie_jar if c.key == "huhuqing_session"]
+        return cookie.value
+
+    def set_session_cookie(self, value: str) -> None:
+        """As a thief with a copy of it (or a forger) would send it."""
+        self.client.session.cookie_jar.clear()
+        self.client.session.cookie_jar.update_cookies(
+            {"huhuqing_session": value}, self.client.make_url("/")
+        )
+
+    async def get(self, path: str, **kwargs: Any) -> ClientResponse:
+        return await self.client.get(path, **kwargs)
+
+    async def post(
+        self, path: str, data: dict[str, Any] | None = None, **kwargs: Any
+    ) -> ClientResponse:
+        """A form post with the page's CSRF token, as the page's own form sends it."""
+        return await self.client.post(path, data={"csrf": self.csrf, **(data or {})}, **kwargs)
+
+    async def text(self, path: str) -> str:
+        response = await self.client.get(path)
+        return await response.text()
+
+
+@pytest.fixture
+async def web_client(settings: Settings, database: Database) -> AsyncIterator[TestClient]:
+    app = await create_app(settings, database)
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+@pytest.fixture
+def console(web_client: TestClient, database: Database) -> Console:
+    return Console(web_client, database)
+
+
+@pytest.fixture
+async def second_console(settings: Settings, database: Database) -> AsyncIterator[Console]:
+    """Another browser (its own cookies), on a second instance of the console."""
+    app = await create_app(settings, database)
+    async with TestClient(TestServer(app)) as client:
+        yield Console(client, database)
+
+
+async def give_role(
+    database: Database, telegram_id: int, role: Role, area_code: str | None
+) -> None:
+    async with database.sessionmaker() as session:
+        await UserRepo(session).grant(telegram_id, role, area_code)
+        await session.commit()
