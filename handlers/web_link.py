@@ -1,4 +1,4 @@
-"""/web: a one-time link that signs a cadre or admin in to the web console (web/signin.py)."""
+"""/web: a one-time link that signs a cadre or admin in to the web console (web/pages/signin.py)."""
 
 from __future__ import annotations
 

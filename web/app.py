@@ -18,13 +18,12 @@ from bot.i18n import create_i18n
 from db.session import Database, open_database
 from db.web_access import cookie_secret
 from knowledge.service import KnowledgeBase
-from web import home, signin
 from web.context import DATABASE, I18N, KNOWLEDGE, SETTINGS
+from web.pages import all_routes
 from web.security import SIGNER, security
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = (signin, home)  # each page module's `routes`
 
 
 async def create_app(settings: Settings, database: Database) -> web.Application:
@@ -40,8 +39,8 @@ async def create_app(settings: Settings, database: Database) -> web.Application:
         async with database.sessionmaker() as session:
             secret = await cookie_secret(session)
     app[SIGNER] = Signer(secret, salt="huhuqing-web-session")
-    for module in PAGES:
-        app.router.add_routes(module.routes)
+    for routes in all_routes():
+        app.router.add_routes(routes)
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/healthz", _healthz)
     return app
