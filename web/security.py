@@ -139,6 +139,7 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
             return _with_headers(page(request, "signed_out.html", status=401))
         if (
             viewer is not None
+            and not public  # the sign-in form: its link's secret token is its proof
             and request.method not in SAFE_METHODS
             and not await _csrf_ok(request, viewer)
         ):
