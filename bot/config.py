@@ -290,6 +290,19 @@ class Settings(BaseSettings):
         }
 
 
+def check_listen(listen: str, setting: str) -> None:
+    """Before anything is started: an address in use or not of this machine is one line."""
+    host, _, port = listen.rpartition(":")
+    try:
+        with socket.create_server((host.strip("[]") or "0.0.0.0", int(port))):
+            pass
+    except OSError as error:
+        raise StartupError(
+            f"{setting}: cannot listen on {listen} ({error.strerror or error}); "
+            "choose a free port or an address of this machine"
+        ) from None
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning pydantic's report into one line per bad variable."""
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 from itsdangerous import Signer
 
-from bot.config import Settings, StartupError
+from bot.config import Settings, StartupError, check_listen
 from bot.i18n import create_i18n
 from db.session import Database, open_database
 from db.web_access import cookie_secret
@@ -53,6 +53,7 @@ async def _healthz(_request: web.Request) -> web.Response:
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[None]:
     """The console listening on HUHUQING_WEB_LISTEN until the block ends."""
+    check_listen(settings.web_listen, "HUHUQING_WEB_LISTEN")
     host, _, port = settings.web_listen.rpartition(":")
     database = await open_database(settings.database_url, **settings.database_pool())
     runner = web.AppRunner(await create_app(settings, database), access_log=None)

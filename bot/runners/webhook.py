@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import socket
 from urllib.parse import urlsplit
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.config import Settings, StartupError
+from bot.config import Settings, StartupError, check_listen
 from bot.runners.common import running_bot
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ WEBHOOK_LOCK_SECONDS = 60
 
 async def run_webhook(settings: Settings, url: str, secret: str) -> None:
     path = urlsplit(url).path or "/"
-    _check_listen(settings.webhook_listen)
+    check_listen(settings.webhook_listen, "HUHUQING_WEBHOOK_LISTEN")
     app = web.Application()  # /metrics and /healthz are served next to the webhook
     async with running_bot(settings, app) as (bot, dispatcher):
         if await _first_replica(settings):
@@ -56,19 +55,6 @@ async def run_webhook(settings: Settings, url: str, secret: str) -> None:
             await _until_stopped()
         finally:
             await runner.cleanup()
-
-
-def _check_listen(listen: str) -> None:
-    """Before anything is started: an address in use or not of this machine is one line."""
-    host, _, port = listen.rpartition(":")
-    try:
-        with socket.create_server((host.strip("[]") or "0.0.0.0", int(port))):
-            pass
-    except OSError as error:
-        raise StartupError(
-            f"HUHUQING_WEBHOOK_LISTEN: cannot listen on {listen} ({error.strerror or error}); "
-            "choose a free port or an address of this machine"
-        ) from None
 
 
 async def _first_replica(settings: Settings) -> bool:

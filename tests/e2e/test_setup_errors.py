@@ -53,6 +53,8 @@ def bot_env(cli_env: dict[str, str]) -> dict[str, str]:
         ("HUHUQING_WEBHOOK_URL", "http://bot.example.org/hook", HTTPS_ONLY),
         ("HUHUQING_WEBHOOK_URL", "bot.example.org", HTTPS_ONLY),
         ("HUHUQING_WEBHOOK_SECRET", "has spaces!", "must be 1-256 letters, digits"),
+        ("HUHUQING_WEB_URL", "console.example.org", "must be the console's http:// or https://"),
+        ("HUHUQING_WEB_SECRET", "short", "must be at least 32 characters"),
     ],
 )
 def test_a_bad_setting_is_one_line(
