@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import func, select
 
-from db.models import OPEN_STATUSES, Case, UnansweredQuestion, utcnow
+from db.models import OPEN_STATUSES, Case, utcnow
+from db.unanswered import count_open
 from grievances.stats import overdue
 from web.context import database_session, viewer
 from web.render import page
@@ -24,9 +25,7 @@ async def home(request: web.Request) -> web.Response:
         overdue_cases = await session.scalar(select(func.count()).where(in_area, overdue(now)))
         unanswered = None
         if who.is_admin:
-            unanswered = await session.scalar(
-                select(func.count()).where(UnansweredQuestion.handled_at.is_(None))
-            )
+            unanswered = await count_open(session, who.area_code)
     return page(
         request,
         "home.html",
