@@ -7,36 +7,61 @@ from typing import TextIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.region_arg import named_region
-from db.models import RegionLevel, Role, User
+from db.models import Role, User
 from db.regions import RegionRepo
 from db.users import UserRepo
+from grievances import roles
+from grievances.roles import Refusal, RoleChange, RoleRefused
+
+CLI_ORIGIN = "cli"  # the admin action log's name for the command line (its actor is None)
+# The rules' refusals in the command line's own words, where they are about its options.
+CLI_WORDING = {
+    Refusal.NEEDS_AREA: "a cadre needs --region: their township, county or city (code or name)",
+    Refusal.VILLAGE_AREA: "--region {code} is a village; a {role}'s area is a township or above "
+    "(the village's township: {parent})",
+    Refusal.NO_ROLE: "user {id} is not a cadre or admin: nothing to revoke",
+}
+
+
+def _refusal(refused: RoleRefused) -> ValueError:
+    wording = CLI_WORDING.get(refused.reason)
+    return ValueError(wording.format(**refused.values) if wording else refused.english())
 
 
 async def grant(
     session: AsyncSession, telegram_id: int, role: str, region: str | None, out: TextIO
 ) -> None:
-    """A cadre's area is a township or above; an admin without one handles everything."""
+    """A cadre's area is a township or above; an admin without one handles everything. The
+    rules are the bot's (grievances/roles.py), for an operator who may grant anything."""
     area = await named_region(session, region) if region else None
-    if role == Role.CADRE and area is None:
-        raise ValueError("a cadre needs --region: their township, county or city (code or name)")
-    if area is not None and RegionLevel(area.level).depth > RegionLevel.TOWNSHIP.depth:
-        raise ValueError(
-            f"--region {region} is a village; a {role}'s area is a township or above "
-            f"(the village's township: {area.parent_code})"
-        )
     if role == Role.VILLAGER and area is not None:
         raise ValueError("a villager has no area: leave out --region")
-    await UserRepo(session).grant(telegram_id, Role(role), area.code if area else None)
-    where = await _area_name(session, area.code if area else None)
+    try:
+        change = await roles.grant(
+            session, None, CLI_ORIGIN, telegram_id, role, area.code if area else None
+        )
+    except RoleRefused as refused:
+        raise _refusal(refused) from None
+    if change.revoked:
+        _print_revoked(change, out)
+        return
+    where = await _area_name(session, change.area_code)
     print(f"user {telegram_id} is now {role} for {where}", file=out)
 
 
 async def revoke(session: AsyncSession, telegram_id: int, out: TextIO) -> None:
-    """Back to villager, with no area; their cases stay with their unit."""
-    former = await UserRepo(session).revoke(telegram_id)
-    if former is None:
-        raise ValueError(f"user {telegram_id} is not a cadre or admin: nothing to revoke")
-    print(f"user {telegram_id} is a villager again (was {former})", file=out)
+    """Back to villager, with no area, signed out of the console; their cases stay with their
+    unit."""
+    try:
+        change = await roles.revoke(session, None, CLI_ORIGIN, telegram_id)
+    except RoleRefused as refused:
+        raise _refusal(refused) from None
+    _print_revoked(change, out)
+
+
+def _print_revoked(change: RoleChange, out: TextIO) -> None:
+    former = f"{change.former_role} for {change.former_area or 'everything'}"
+    print(f"user {change.user_id} is a villager again (was {former})", file=out)
 
 
 async def list_users(

@@ -38,14 +38,22 @@ class UserRepo:
         return user
 
     async def grant(self, telegram_id: int, role: Role, area_code: str | None) -> User:
-        """Give a user a role and an area; a user the bot has not met yet is created."""
+        """Give a user a role and an area, committed; a user the bot has not met yet is created.
+        Admins' grants go through grievances/roles.py, which checks them and logs them."""
+        user = await self.set_role(telegram_id, role, area_code)
+        await self.session.commit()
+        return user
+
+    async def set_role(self, telegram_id: int, role: Role, area_code: str | None) -> User:
+        """The user with this role and area (created if the bot has not met them). Not
+        committed: the caller commits it with its audit row."""
         user = await self.get(telegram_id)
         if user is None:
             user = User(telegram_id=telegram_id)
             self.session.add(user)
         user.role = role
         user.area_code = area_code
-        await self.session.commit()
+        await self.session.flush()
         return user
 
     async def revoke(self, telegram_id: int) -> str | None:

@@ -15,10 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import refresh_user_menu
 from db.knowledge import KnowledgeRepo
-from db.models import RegionLevel, Role, UnansweredQuestion, UnitChat, User, utcnow
+from db.models import RegionLevel, Role, UnansweredQuestion, User, utcnow
 from db.regions import RegionRepo
 from db.users import UserRepo
+from grievances import roles as roles_rule
 from grievances.chart import SERIES, stats_png
+from grievances.roles import (
+    MESSAGES,
+    Refusal,
+    RoleChange,
+    RoleRefused,
+    may_manage_roles,
+    parse_user_id,
+    within_area,
+)
 from grievances.stats import TownshipStats, township_stats, townships_under
 from handlers.cases import answer_long, may_list_here
 from knowledge.normalize import compact
@@ -27,7 +37,7 @@ from knowledge.service import KnowledgeBase
 STATS_DAYS = 30
 UNANSWERED_SCAN = 500
 UNANSWERED_SHOWN = 20
-MAX_TELEGRAM_ID = 2**63 - 1  # a BIGINT: a larger (forged) id never reaches the database
+BOT_ORIGIN = "bot"  # how the admin action log names an action sent to the bot
 
 
 def create_router() -> Router:
@@ -51,16 +61,6 @@ def _is_admin(account: User) -> bool:
     return account.role == Role.ADMIN
 
 
-async def within_area(account: User, code: str | None, regions: RegionRepo) -> bool:
-    """Whether an admin may act on this region: theirs or below it (everything, for an admin
-    without an area). ``None`` stands for "everything" and only such an admin may give it."""
-    if account.area_code is None:
-        return True
-    if code is None:
-        return False
-    return account.area_code in [region.code for region in await regions.path(code)]
-
-
 async def update_menu(
     bot: Bot, i18n: I18n, user: User, regions: RegionRepo, seen_locale: str | None = None
 ) -> None:
@@ -70,11 +70,10 @@ async def update_menu(
     await refresh_user_menu(bot, i18n, user, stats, seen_locale)
 
 
-def _user_id(text: str) -> int | None:
-    """A Telegram id as typed, or None for anything else (a larger, forged id included)."""
-    if not (text.isascii() and text.isdecimal()) or int(text) > MAX_TELEGRAM_ID:
-        return None
-    return int(text)
+def _explain(refused: RoleRefused) -> str:
+    """The rule's refusal in the admin's language (user-typed values escaped for HTML)."""
+    values = {name: escape(str(value)) for name, value in refused.values.items()}
+    return _(refused.message).format(**values)
 
 
 async def grant(
@@ -83,53 +82,27 @@ async def grant(
     account: User,
     users: UserRepo,
     regions: RegionRepo,
+    session: AsyncSession,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     """/grant TELEGRAM_ID cadre|admin|villager [REGION_CODE]"""
-    if not _is_admin(account):
-        await message.answer(_("Only administrators can do this."))
+    if not may_manage_roles(account):
+        await message.answer(_(MESSAGES[Refusal.NOT_ADMIN]))
         return
     parts = (command.args or "").split()
     roles = {role.value for role in Role}
-    user_id = _user_id(parts[0]) if parts else None
+    user_id = parse_user_id(parts[0]) if parts else None
     if len(parts) not in (2, 3) or user_id is None or parts[1] not in roles:
         await message.answer(_("Usage: /grant TELEGRAM_ID cadre|admin|villager REGION_CODE"))
         return
-    if parts[1] == Role.VILLAGER:
-        await _take_back(message, account, users, regions, bot, i18n, user_id)
-        return
     area = parts[2] if len(parts) == 3 else None
-    if parts[1] == Role.CADRE and area is None:
-        await message.answer(_("A cadre needs the code of their township or county."))
+    try:
+        change = await roles_rule.grant(session, account, BOT_ORIGIN, user_id, parts[1], area)
+    except RoleRefused as refused:
+        await message.answer(_explain(refused))
         return
-    region = await regions.get(area) if area is not None else None
-    if area is not None and region is None:
-        await message.answer(_("No region has the code {code}.").format(code=escape(area)))
-        return
-    if region is not None and region.level == RegionLevel.VILLAGE:
-        await message.answer(
-            _("A cadre's or administrator's area is a township or above, not a village.")
-        )
-        return
-    target = await users.get(user_id)
-    target_area_ok = (
-        target is None
-        or target.role == Role.VILLAGER
-        or await within_area(account, target.area_code, regions)
-    )
-    if not target_area_ok or not await within_area(account, area, regions):
-        await message.answer(_("You can only grant roles within your own area."))
-        return
-    granted = await users.grant(user_id, Role(parts[1]), area)
-    await update_menu(bot, i18n, granted, regions)
-    await message.answer(
-        _("User {id} is now {role} for {area}.").format(
-            id=user_id,
-            role=ROLE_NAMES[Role(parts[1])],
-            area=escape(await regions.full_name(area)) if area else _("everything"),
-        )
-    )
+    await _announce(message, change, users, regions, bot, i18n)
 
 
 async def revoke(
@@ -138,89 +111,73 @@ async def revoke(
     account: User,
     users: UserRepo,
     regions: RegionRepo,
+    session: AsyncSession,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     """/revoke TELEGRAM_ID: the user's role ends; they are a villager again."""
-    if not _is_admin(account):
-        await message.answer(_("Only administrators can do this."))
+    if not may_manage_roles(account):
+        await message.answer(_(MESSAGES[Refusal.NOT_ADMIN]))
         return
     parts = (command.args or "").split()
-    user_id = _user_id(parts[0]) if len(parts) == 1 else None
+    user_id = parse_user_id(parts[0]) if len(parts) == 1 else None
     if user_id is None:
         await message.answer(_("Usage: /revoke TELEGRAM_ID — the user becomes a villager again."))
         return
-    await _take_back(message, account, users, regions, bot, i18n, user_id)
+    try:
+        change = await roles_rule.revoke(session, account, BOT_ORIGIN, user_id)
+    except RoleRefused as refused:
+        await message.answer(_explain(refused))
+        return
+    await _announce(message, change, users, regions, bot, i18n)
 
 
-async def _take_back(
+async def _announce(
     message: Message,
-    account: User,
+    change: RoleChange,
     users: UserRepo,
     regions: RegionRepo,
     bot: Bot,
     i18n: I18n,
-    user_id: int,
 ) -> None:
-    """Make a cadre or administrator of the admin's area a villager, and say what that means."""
-    target = await users.get(user_id)
-    if target is None or target.role == Role.VILLAGER:
-        await message.answer(
-            _(
-                "User {id} has no role to take back: villagers need no grant, everyone who "
-                "writes to me is one. /grant gives a cadre or administrator role."
-            ).format(id=user_id)
-        )
-        return
-    if user_id == account.telegram_id:
-        await message.answer(_("You cannot take back your own role; ask another administrator."))
-        return
-    if not await within_area(account, target.area_code, regions):
-        await message.answer(_("You can only grant or take back roles within your own area."))
-        return
-    role = ROLE_NAMES[Role(target.role)]
-    revoked = await users.grant(user_id, Role.VILLAGER, None)
-    await update_menu(bot, i18n, revoked, regions)
-    await message.answer(
-        _(
+    """Give the user the menu of their new role and tell the admin what changed."""
+    user = await users.get(change.user_id)
+    assert user is not None  # the change was just committed
+    await update_menu(bot, i18n, user, regions)
+    if change.revoked:
+        text = _(
             "User {id} is no longer {role}: they are a villager now, and see no cases or "
             "households. Their open cases stay with their unit."
-        ).format(id=user_id, role=role)
-    )
+        ).format(id=change.user_id, role=ROLE_NAMES[change.former_role])
+    else:
+        area = change.area_code
+        text = _("User {id} is now {role} for {area}.").format(
+            id=change.user_id,
+            role=ROLE_NAMES[change.role],
+            area=escape(await regions.full_name(area)) if area else _("everything"),
+        )
+    await message.answer(text)
 
 
 async def link_group(
-    message: Message,
-    command: CommandObject,
-    account: User,
-    regions: RegionRepo,
-    session: AsyncSession,
+    message: Message, command: CommandObject, account: User, session: AsyncSession
 ) -> None:
-    """/linkgroup REGION_CODE, sent by an admin inside the unit's group chat."""
-    if not _is_admin(account):
-        await message.answer(_("Only administrators can do this."))
+    """/linkgroup REGION_CODE, sent by an admin inside the unit's group chat (which proves
+    they are in it)."""
+    if not may_manage_roles(account):
+        await message.answer(_(MESSAGES[Refusal.NOT_ADMIN]))
         return
     if message.chat.type not in ("group", "supergroup"):
         await message.answer(_("Send this inside the township's group chat."))
         return
     code = (command.args or "").strip()
-    unit = await regions.get(code) if code else None
-    if unit is None or unit.level == RegionLevel.VILLAGE:
-        await message.answer(_("Usage: /linkgroup TOWNSHIP_OR_COUNTY_CODE"))
+    try:
+        unit = await roles_rule.link_group(session, account, BOT_ORIGIN, code, message.chat.id)
+    except RoleRefused as refused:
+        await message.answer(_explain(refused))
         return
-    if not await within_area(account, unit.code, regions):
-        await message.answer(_("You can only link the units of your own area."))
-        return
-    link = await session.get(UnitChat, unit.code) or UnitChat(region_code=unit.code)
-    link.chat_id = message.chat.id
-    link.linked_by = account.telegram_id
-    link.linked_at = utcnow()
-    session.add(link)
-    await session.commit()
     await message.answer(
-        _("This group now receives the cases of {unit}.").format(
-            unit=escape(await regions.full_name(unit.code))
-        )
+        _("This group now receives the cases of {unit}.").format(unit=escape(unit))
     )
 
 
