@@ -283,6 +283,7 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _kb(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.loader import KnowledgeFileError, load_files
+    from knowledge.review import review_problems
     from knowledge.service import KnowledgeBase, export_entries, import_entries
 
     database = await open_database(settings.database_url)
@@ -296,6 +297,11 @@ async def _kb(args: argparse.Namespace, settings: Settings) -> int:
                 raise CommandError(
                     f"nothing imported, {len(error.problems)} problem(s):\n{error}"
                 ) from None
+            # The editorial checks every entry of the console and of the bundled files passes.
+            if problems := await asyncio.to_thread(review_problems, entries):
+                raise CommandError(
+                    f"nothing imported, {len(problems)} problem(s):\n" + "\n".join(problems)
+                )
             async with database.sessionmaker() as session:
                 names = ", ".join(path.name for path in args.files)
                 report = await import_entries(session, entries, f"import {names}"[:120])

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -29,6 +30,10 @@ class ImportReport:
     unchanged: int = 0
 
 
+class EntryChanged(Exception):
+    """Someone saved the entry (or made one with that id) since the editor opened it."""
+
+
 class KnowledgeRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -48,11 +53,33 @@ class KnowledgeRepo:
         )
         return list((await self.session.scalars(query)).all())
 
-    async def save(self, contents: list[dict[str, Any]], changed_by: str) -> ImportReport:
+    async def entry(self, entry_id: str) -> KnowledgeEntry | None:
+        return await self.session.get(KnowledgeEntry, entry_id)
+
+    async def all_entries(self) -> list[KnowledgeEntry]:
+        """Active and retired, by id."""
+        return list(
+            (await self.session.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.id))).all()
+        )
+
+    async def version(self, entry_id: str, version: int) -> KnowledgeEntryVersion | None:
+        return await self.session.get(KnowledgeEntryVersion, (entry_id, version))
+
+    async def save(
+        self, contents: list[dict[str, Any]], changed_by: str, reason: str | None = None
+    ) -> ImportReport:
         """Add new entries and a new version of each changed one, in one transaction.
 
         The revision counter moves only when something changed, so instances rebuild only then.
         """
+        report = await self.stage(contents, changed_by, reason)
+        await self.session.commit()
+        return report
+
+    async def stage(
+        self, contents: list[dict[str, Any]], changed_by: str, reason: str | None = None
+    ) -> ImportReport:
+        """What `save` does, left to the caller to commit with the rest of its change."""
         report = ImportReport()
         now = utcnow()
         for content in contents:
@@ -79,12 +106,73 @@ class KnowledgeRepo:
                     content=content,
                     changed_by=changed_by,
                     changed_at=now,
+                    reason=reason,
                 )
             )
         if report.added or report.changed:
             await self._bump_revision()
-        await self.session.commit()
         return report
+
+    async def save_one(
+        self,
+        content: dict[str, Any],
+        changed_by: str,
+        reason: str,
+        expected_version: int | None,
+    ) -> int:
+        """A new version of one entry (a new entry when ``expected_version`` is None), unless
+        someone saved another since ``expected_version``: then EntryChanged, and the caller
+        rolls back. Not committed (it goes with the audit row of the change); returns the new
+        version. The version test is in the UPDATE itself, so of two saves at once one wins."""
+        now = utcnow()
+        if expected_version is None:
+            self.session.add(
+                KnowledgeEntry(
+                    id=content["id"], version=1, topic=content["topic"],
+                    region=content["region"], content=content, active=True, updated_at=now,
+                )
+            )  # fmt: skip
+            try:
+                await self.session.flush()
+            except IntegrityError:
+                raise EntryChanged(content["id"]) from None
+            version = 1
+        else:
+            version = expected_version + 1
+            updated = await self.session.execute(
+                update(KnowledgeEntry)
+                .where(KnowledgeEntry.id == content["id"])
+                .where(KnowledgeEntry.version == expected_version)
+                .values(
+                    version=version, topic=content["topic"], region=content["region"],
+                    content=content, updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
+            if updated.rowcount != 1:  # type: ignore[attr-defined]
+                raise EntryChanged(content["id"])
+        self.session.add(
+            KnowledgeEntryVersion(
+                entry_id=content["id"], version=version, content=content,
+                changed_by=changed_by, changed_at=now, reason=reason,
+            )
+        )  # fmt: skip
+        await self._bump_revision()
+        return version
+
+    async def set_active(self, entry_id: str, active: bool) -> bool:
+        """Retire an entry (the bot stops answering with it) or bring it back; not committed.
+        False if it was so already."""
+        changed = await self.session.execute(
+            update(KnowledgeEntry)
+            .where(KnowledgeEntry.id == entry_id, KnowledgeEntry.active != active)
+            .values(active=active, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await self._bump_revision()
+        return True
 
     async def only_written_by(self, author: str) -> bool:
         """No version of any entry was written by anyone else (an administrator, an import)."""

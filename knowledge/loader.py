@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from knowledge.entries import DATA_DIR, Entry
 
@@ -25,11 +26,29 @@ def bundled_files() -> list[Path]:
 
 def load_files(paths: Iterable[Path]) -> list[Entry]:
     """All entries of the files, or KnowledgeFileError listing every problem found."""
+    return _collect((str(path), _read(path)) for path in paths)
+
+
+def load_text(text: str, name: str) -> list[Entry]:
+    """The entries of one file's text (an upload), as `load_files` checks them."""
+    return _collect([(name, _read_text(text))])
+
+
+def check_record(record: object) -> Entry | list[str]:
+    """One entry's fields (a dict, as in the files) as an Entry, or its "field: message"
+    problems as the files are told them."""
+    try:
+        return Entry.model_validate(record)
+    except ValidationError as error:
+        return [_message(item) for item in error.errors()]
+
+
+def _collect(files: Iterable[tuple[str, list[tuple[int, Entry | str]]]]) -> list[Entry]:
     entries: list[Entry] = []
     problems: list[str] = []
     first_seen: dict[str, str] = {}
-    for path in paths:
-        for line, entry_or_problem in _read(path):
+    for path, read in files:
+        for line, entry_or_problem in read:
             if isinstance(entry_or_problem, str):
                 problems.append(f"{path}:{line}: {entry_or_problem}")
                 continue
@@ -47,9 +66,15 @@ def load_files(paths: Iterable[Path]) -> list[Entry]:
 
 def _read(path: Path) -> list[tuple[int, Entry | str]]:
     try:
-        root, data = _parse(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         return [(0, f"cannot read: {error.strerror}")]
+    return _read_text(text)
+
+
+def _read_text(text: str) -> list[tuple[int, Entry | str]]:
+    try:
+        root, data = _parse(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         return [((mark.line + 1) if mark else 1, "not valid YAML")]
@@ -62,10 +87,13 @@ def _read(path: Path) -> list[tuple[int, Entry | str]]:
             results.append((line, Entry.model_validate(record)))
         except ValidationError as error:
             for item in error.errors():
-                field = ".".join(str(part) for part in item["loc"]) or "entry"
-                message = item["msg"].removeprefix("Value error, ")
-                results.append((_line_of(node, item["loc"]) or line, f"{field}: {message}"))
+                results.append((_line_of(node, item["loc"]) or line, _message(item)))
     return results
+
+
+def _message(item: ErrorDetails) -> str:
+    field = ".".join(str(part) for part in item["loc"]) or "entry"
+    return f"{field}: {item['msg'].removeprefix('Value error, ')}"
 
 
 def _parse(text: str) -> tuple[yaml.Node | None, object]:

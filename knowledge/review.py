@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 from knowledge.entries import SEEDS_DIR, Entry, seed_date, seed_region
@@ -28,27 +30,81 @@ BARE_YES_NO = re.compile(
 )
 YES_NO_QUESTION = re.compile(r"吗[？?]?$|么[？?]?$|(.)不\1|(.)没\2")
 
+# Numbers are looked for in the clause an entry cites, not anywhere in its document (issue 12).
+# A reference's own numbering ("八、", "(二)", "24.", "第7段", "问:") is not in its paragraph.
+CLAUSE_NUMBERING = re.compile(
+    r"^(?:[一二三四五六七八九十]+、)?(?:[(（][一二三四五六七八九十]+[)）])?(?:\d+[.、])?"
+    r"(?:第\d+段\s*)?(?:[问問][:：])?"
+)
+HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|\d+[.、])")
+MIN_CLAUSE_TITLE = 4  # fewer characters name no paragraph for sure
+SHORT_HEADING = 40  # a paragraph this short is a heading: its clause's text follows it
+PERIOD_YEARS = {"十三五": "2016年 2020年"}
+
 
 def cited_text(entry: Entry) -> str:
-    """The text of every document the entry cites, with their dates."""
-    texts = [(SEEDS_DIR / source.file).read_text(encoding="utf-8") for source in entry.sources]
-    return "\n".join([*texts, *(seed_date(source.file) for source in entry.sources)])
+    """The text of every clause the entry cites, with its document's date."""
+    clauses = [clause_text(source.file, source.clause) for source in entry.sources]
+    dates = [seed_date(source.file) for source in entry.sources]
+    return "\n".join([*clauses, *dates, *(f"{date[:4]}年" for date in dates)])
+
+
+@cache
+def clause_text(file_name: str, clause: str) -> str:
+    """The paragraphs of a seed that a clause reference names ("八、24.强化扶贫资金投入",
+    "第7段 着力…", "二、(一)目标任务；二、(二)3.…"), found by their titles; the whole document
+    when a part of the reference names no paragraph (a bare number, "开头")."""
+    paragraphs = [line.strip() for line in _seed(file_name).splitlines() if line.strip()]
+    found: list[int] = []
+    for part in re.split(r"[；;]", clause):
+        title = _clause_title(part)
+        hits = [i for i, text in enumerate(paragraphs) if title and title in compact(text)]
+        if not hits:
+            return "\n".join(paragraphs)
+        for first in hits:
+            found.extend(_clause_span(paragraphs, first))
+    text = "\n".join(paragraphs[i] for i in sorted(set(found)))
+    # A period the clause names stands for its years: "十三五" is 2016 to 2020.
+    return text + "".join(f"\n{years}" for name, years in PERIOD_YEARS.items() if name in text)
+
+
+def _clause_title(part: str) -> str | None:
+    """The words of a clause reference that its paragraph contains; None if too few to tell."""
+    title = CLAUSE_NUMBERING.sub("", part.strip())
+    title = compact(re.split(r"[(（]", title)[0])
+    title = re.sub(r"第[一二三四五六七八九十]+$", "", title)
+    return title if len(title) >= MIN_CLAUSE_TITLE else None
+
+
+def _clause_span(paragraphs: list[str], first: int) -> list[int]:
+    """A numbered heading's paragraph and those below it, up to the next numbered heading."""
+    span = [first]
+    if HEADING.match(paragraphs[first]) or len(paragraphs[first]) < SHORT_HEADING:
+        following = first + 1
+        while following < len(paragraphs) and not HEADING.match(paragraphs[following]):
+            span.append(following)
+            following += 1
+    return span
+
+
+@cache
+def _seed(file_name: str) -> str:
+    return to_simplified((SEEDS_DIR / file_name).read_text(encoding="utf-8"))
 
 
 def entry_problems(entry: Entry) -> list[str]:
     problems = []
     source = cited_text(entry)
-    plain_source = to_simplified(source).replace(" ", "")
+    plain_source = source.replace(" ", "")
     numbers = set(NUMBER.findall(entry.answer)) - KNOWN_NUMBERS
     missing = sorted(n for n in numbers if n not in source)
     if missing:
-        problems.append(f"numbers not in the cited seeds: {missing}")
+        problems.append(f"numbers not in the cited clauses: {missing}")
     for match in NUMBER_WITH_UNIT.finditer(entry.answer):
         if match.group(0) not in plain_source:
-            problems.append(f"{match.group(0)} is not in the cited seeds with that unit")
+            problems.append(f"{match.group(0)} is not in the cited clauses with that unit")
     for cited in entry.sources:
-        text = (SEEDS_DIR / cited.file).read_text(encoding="utf-8")
-        if cited.quote and compact(cited.quote) not in compact(text):
+        if cited.quote and compact(cited.quote) not in compact(_seed(cited.file)):
             problems.append(f"quote not found verbatim in {cited.file}")
     if entry.effective not in {seed_date(cited.file) for cited in entry.sources}:
         problems.append("effective is not the date of a cited seed")
@@ -65,13 +121,18 @@ def entry_problems(entry: Entry) -> list[str]:
     return problems
 
 
+def review_problems(entries: Iterable[Entry]) -> list[str]:
+    """Every problem of these entries, one line each, named by the entry's id."""
+    return [f"{entry.id}: {problem}" for entry in entries for problem in entry_problems(entry)]
+
+
 def main(paths: list[str]) -> int:
     try:
         entries = load_files(Path(path) for path in paths)
     except KnowledgeFileError as error:
         print(error)
         return 1
-    problems = [f"{e.id}: {problem}" for e in entries for problem in entry_problems(e)]
+    problems = review_problems(entries)
     print("\n".join(problems) or f"{len(entries)} entries, no problems")
     return 1 if problems else 0
 

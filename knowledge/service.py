@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.knowledge import ImportReport, KnowledgeRepo
 from knowledge.entries import Entry
-from knowledge.loader import bundled_files, load_files
+from knowledge.loader import bundled_files, check_record, load_files
+from knowledge.review import entry_problems
 from knowledge.search import KnowledgeIndex
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,24 @@ async def import_entries(
     session: AsyncSession, entries: list[Entry], changed_by: str
 ) -> ImportReport:
     return await KnowledgeRepo(session).save([entry_content(e) for e in entries], changed_by)
+
+
+def checked_entry(record: object) -> tuple[Entry | None, list[str]]:
+    """An entry made in the console, checked as `kb import` checks a file's: the schema, then the
+    editorial review. The entry (None if its fields are invalid) and every problem found."""
+    entry = check_record(record)
+    if isinstance(entry, list):
+        return None, entry
+    return entry, entry_problems(entry)
+
+
+def index_with(entries: list[Entry], edited: Entry) -> KnowledgeIndex:
+    """The index the bot would search if ``edited`` took the place of its entry (or joined the
+    entries, if new): what a preview asks, before anything is saved."""
+    substituted = [edited if entry.id == edited.id else entry for entry in entries]
+    if edited not in substituted:
+        substituted.append(edited)
+    return KnowledgeIndex(substituted)
 
 
 def _valid_entries(rows: list) -> list[Entry]:
