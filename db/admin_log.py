@@ -5,17 +5,24 @@ the rows of their own area."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AdminAction, User
+from db.models import AdminAction
+
+
+class Acting(Protocol):
+    """Whoever acts: a User, or the web console's Viewer."""
+
+    telegram_id: int
+    role: str
 
 
 def record_action(
     session: AsyncSession,
-    actor: User | None,
+    actor: Acting | None,
     origin: str,
     action: str,
     target: str,

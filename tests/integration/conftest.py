@@ -104,9 +104,9 @@ def postgres_copy(postgres_template: str) -> Iterator[str]:
 
 @pytest.fixture
 def database_file(settings: Settings, request: pytest.FixtureRequest) -> Path:
-    """A copy of the regions template; for a test that drives the bot (the harness), of the
-    seeded one, as the bot has it after its first start."""
-    seeded = "harness" in request.fixturenames
+    """A copy of the regions template; for a test that drives the bot (the harness) or the web
+    console, of the seeded one, as they have it after their first start."""
+    seeded = "harness" in request.fixturenames or "web_client" in request.fixturenames
     template = request.getfixturevalue("seeded_template" if seeded else "regions_template")
     path = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///"))
     shutil.copyfile(template, path)

@@ -19,7 +19,7 @@ from db.admin_log import record_action
 from db.knowledge import EntryChanged, KnowledgeRepo
 from db.models import KnowledgeEntry
 from db.regions import RegionRepo, region_names
-from db.unanswered import HandledHow, mark_handled
+from db.unanswered import HandledHow, mark_handled, open_rows_among
 from handlers.ask import TOPIC_NAMES
 from handlers.notices import local_time
 from knowledge.entries import TOPICS, Entry, seed_titles
@@ -413,9 +413,10 @@ async def _save(
         return await _conflict(request, session, form)
     action = "kb.create" if expected is None else "kb.save"
     _record(session, request, who, action, content["id"], checked.area_path, version=version)
-    if form.handled_refs:
+    if form.handled_refs:  # only those this admin may see: a forged reference is dropped
         how = HandledHow.NEW_ENTRY if expected is None else HandledHow.PHRASING
-        await mark_handled(session, form.handled_refs, how)
+        visible = await open_rows_among(session, form.handled_refs, who.area_code)
+        await mark_handled(session, [row.ref for row in visible], how)
     await session.commit()
     return redirect(f"/knowledge/{content['id']}")
 

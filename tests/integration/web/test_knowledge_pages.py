@@ -367,3 +367,31 @@ async def test_a_county_admin_reads_a_province_entry_but_cannot_change_it(
         assert await session.scalar(select(func.count()).select_from(AdminAction).where(
             AdminAction.action.startswith("kb."))) == 0  # fmt: skip
     assert YUNNAN  # the province the entry governs
+
+
+async def test_a_forged_reference_to_another_areas_question_is_not_marked_handled(
+    console: Console, database: Database
+) -> None:
+    """A Yunnan admin saving with the reference of a question asked in 长春 (edited into the
+    link) leaves that question on the Changchun admins' list."""
+    yunnan_admin = 9204
+    await give_role(database, yunnan_admin, Role.ADMIN, YUNNAN)
+    await console.sign_in(yunnan_admin)
+    async with database.sessionmaker() as session:
+        theirs = UnansweredQuestion(text="签医生要钱不", decision="unsure", region_code="220100")
+        ours = UnansweredQuestion(text="签医生要钱吗", decision="unsure", region_code="530627")
+        session.add_all([theirs, ours])
+        await session.commit()
+        refs = f"q{theirs.id},q{ours.id}"
+    before = await stored(database)
+    assert before is not None
+    questions = "\n".join([*before.content["questions"], "签医生要钱吗"])
+    form = fields(before.content, before.version, questions=questions, why="补充问法", handles=refs)
+    saved = await console.post(f"/knowledge/{ENTRY}/edit", form, allow_redirects=False)
+    assert saved.status == 303
+    async with database.sessionmaker() as session:
+        handled = {
+            row.region_code: row.handled_how
+            for row in await session.scalars(select(UnansweredQuestion))
+        }
+    assert handled == {"220100": None, "530627": "phrasing"}
