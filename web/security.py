@@ -30,7 +30,9 @@ HEADERS = {
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",  # a sign-in link's token never leaves in a Referer
+    # A sign-in link's token never leaves the site in a Referer. (Not "no-referrer": with it,
+    # browsers post our own forms with "Origin: null", which the CSRF check must refuse.)
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
