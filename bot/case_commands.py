@@ -5,7 +5,6 @@ from __future__ import annotations
 import gettext
 import json
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -16,7 +15,7 @@ from bot.region_arg import region_code
 from db.models import RegionLevel, RoutingRule, utcnow
 from grievances.catalog import categories
 from grievances.routing import set_rule
-from grievances.stats import TownshipStats, township_stats, townships_under
+from grievances.stats import Period, TownshipStats, area_stats
 
 # The compiled catalogs, read with the standard library: this command does not load aiogram.
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -32,12 +31,12 @@ async def print_stats(
     """Per township; the text in HUHUQING_DEFAULT_LOCALE, the JSON's keys always English."""
     area = await region_code(session, region)
     now = utcnow()
-    since = now - timedelta(days=days)
-    rows = await township_stats(session, await townships_under(session, area), since, now, now)
+    period = Period.last_days(days, now)
+    rows = (await area_stats(session, area, period, now)).townships
     if as_json:
         payload = {
-            "since": since.isoformat(),
-            "until": now.isoformat(),
+            "since": period.since.isoformat(),
+            "until": period.until.isoformat(),
             "townships": [row.as_dict() for row in rows],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2), file=out)

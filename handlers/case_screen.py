@@ -143,10 +143,10 @@ async def history_lines(case: Case, regions: RegionRepo, users: UserRepo) -> lis
     lines = []
     unit = (case.events[0].data or {}).get("unit") if case.events else None
     for event in case.events:
-        who = await _actor(case, event, users, regions, unit)
+        who = await event_actor(case, event, users, regions, unit)
         note = f": {escape(event.note)}" if event.note else ""
         moved = (event.data or {}).get("to")
-        where = f" → {escape(await _unit_name(regions, moved))}" if moved else ""
+        where = f" → {escape(await unit_name(regions, moved))}" if moved else ""
         lines.append(
             f"{EVENT_ICONS.get(event.kind, '•')} {local_time(event.at)} "
             f"{EVENT_NAMES.get(event.kind, event.kind)}{where} ({who}){note}"
@@ -155,7 +155,7 @@ async def history_lines(case: Case, regions: RegionRepo, users: UserRepo) -> lis
     return lines
 
 
-async def _actor(
+async def event_actor(
     case: Case, event: CaseEvent, users: UserRepo, regions: RegionRepo, unit: str | None
 ) -> str:
     """Who acted: a cadre by role and their area (else the unit that had the case then); the
@@ -169,10 +169,10 @@ async def _actor(
     area = user.area_code if user and user.area_code else unit
     if area is None:
         return str(role)
-    return _("{role} of {unit}").format(role=role, unit=escape(await _unit_name(regions, area)))
+    return _("{role} of {unit}").format(role=role, unit=escape(await unit_name(regions, area)))
 
 
-async def _unit_name(regions: RegionRepo, code: str) -> str:
+async def unit_name(regions: RegionRepo, code: str) -> str:
     region = await regions.get(code)
     return region.name if region else code
 

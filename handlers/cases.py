@@ -260,7 +260,7 @@ async def case_action(
     answer = None
     try:
         if action == "accept":
-            if not _accepted_by(case, account):  # a retried tap gets the same answer again
+            if not accepted_by(case, account):  # a retried tap gets the same answer again
                 await CaseService(session, render, settings.default_locale).accept(
                     case, Actor.of(account)
                 )
@@ -321,7 +321,7 @@ async def _send_media(case: Case, message: Message) -> None:
             await message.answer_location(item.latitude, item.longitude)
 
 
-def _accepted_by(case: Case, account: User) -> bool:
+def accepted_by(case: Case, account: User) -> bool:
     """The cadre accepted this case already, and it is still theirs and open."""
     return (
         case.status in OPEN_STATUSES
@@ -339,7 +339,7 @@ async def _ask_note(
     case: Case, action: str, state: FSMContext, message: Message, regions: RegionRepo
 ) -> None:
     _require_open(case)
-    if action.startswith("to-") and not await _may_transfer_to(case, action[3:], regions):
+    if action.startswith("to-") and not await may_transfer_to(case, action[3:], regions):
         raise CaseError("not a unit this case may be passed to")
     await _await_note(state, case.id, action, message)
     prompts = {
@@ -372,7 +372,7 @@ async def _drop_note(state: FSMContext, case_id: int) -> None:
         await state.clear()
 
 
-async def _may_transfer_to(case: Case, code: str, regions: RegionRepo) -> bool:
+async def may_transfer_to(case: Case, code: str, regions: RegionRepo) -> bool:
     """Only to the units offered: the other units under the same parent (up has its button)."""
     unit, target = await regions.get(case.unit_code), await regions.get(code)
     return (

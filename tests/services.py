@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 POSTGRES_URL = os.environ.get(
     "HUHUQING_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("HUHUQING_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each pytest-xdist worker has a Redis database of its own (15, 14, …): their keys never meet.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("HUHUQING_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER}")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

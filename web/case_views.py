@@ -22,8 +22,8 @@ from db.regions import RegionRepo
 from db.users import UserRepo
 from grievances.catalog import categories
 from grievances.service import Outcome, Rating
-from handlers.case_screen import EVENT_NAMES, _actor, _unit_name
-from handlers.cases import MAX_NOTE, _may_transfer_to
+from handlers.case_screen import EVENT_NAMES, event_actor, unit_name
+from handlers.cases import MAX_NOTE, may_transfer_to
 from handlers.household_case_card import household_case_lines
 from handlers.notices import LOCAL_TIME, OUTCOMES, RATINGS, STATUSES, category_name, local_time
 from handlers.text_input import visible_length
@@ -212,13 +212,13 @@ async def timeline(session: AsyncSession, case: Case) -> list[Step]:
         data = event.data or {}
         moved = data.get("to")
         # The bot's rule for naming who acted; its text is made for Telegram's HTML.
-        who = unescape(await _actor(case, event, users, regions, unit))
+        who = unescape(await event_actor(case, event, users, regions, unit))
         steps.append(
             Step(
                 at=event.at,
                 what=str(EVENT_NAMES.get(event.kind, event.kind)),
                 who=who,
-                to=await _unit_name(regions, moved) if moved else "",
+                to=await unit_name(regions, moved) if moved else "",
                 detail=outcome_name(data.get("outcome")) or rating_name(data.get("rating")),
                 note=event.note,
             )
@@ -254,7 +254,7 @@ async def transfer_targets(case: Case, regions: RegionRepo) -> list[tuple[str, s
         return []
     targets = [(UP, _("⬆ To the level above"))]
     for sibling in await regions.children(unit.parent_code):
-        if await _may_transfer_to(case, sibling.code, regions):
+        if await may_transfer_to(case, sibling.code, regions):
             targets.append((sibling.code, sibling.name))
     return targets
 
@@ -273,7 +273,7 @@ async def transfer_choice(case: Case, choice: str, regions: RegionRepo) -> Trans
     if choice == UP:
         unit = await regions.get(case.unit_code)
         return Transfer(None, unit.parent_code) if unit and unit.parent_code else None
-    if not await _may_transfer_to(case, choice, regions):
+    if not await may_transfer_to(case, choice, regions):
         return None
     return Transfer(await regions.get(choice), choice)
 

@@ -22,7 +22,7 @@ from grievances.catalog import categories
 from grievances.numbers import normalize_number
 from grievances.service import Actor, CaseError, CaseService, Outcome
 from handlers.case_screen import why_not
-from handlers.cases import _accepted_by
+from handlers.cases import accepted_by
 from handlers.notices import LOCAL_TIME, OUTCOMES, NoticeRenderer, category_name
 from handlers.text_input import clean_text
 from web.case_views import (
@@ -261,7 +261,7 @@ async def _carry_out(
     else why not (and nothing changed)."""
     who, number = viewer(request), case.number  # the case is expired after a rollback
     account = await session.get(User, who.telegram_id)
-    if posted.action == "accept" and account is not None and _accepted_by(case, account):
+    if posted.action == "accept" and account is not None and accepted_by(case, account):
         return None  # pressed twice: the first press did it
     transfer = (
         await transfer_choice(case, posted.target, RegionRepo(session))
