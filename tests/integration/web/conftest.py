@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,12 +13,16 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import Settings
-from db.models import Role
+from bot.i18n import create_i18n
+from db.models import Role, utcnow
 from db.session import Database
 from db.users import UserRepo
 from db.web_access import create_sign_in
+from grievances.service import CaseService, Report
+from handlers.notices import NoticeRenderer
 from web.app import create_app
 
+REPORTER = 987_650_001  # anonymous: this id must appear on no page and in no export
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 # The sample regions (db/data/sample_regions.yaml): a province, a county, two of its townships
 # (以古镇, 塘房镇), a village of the first, and a county of another province (农安县, 吉林).
@@ -100,3 +105,26 @@ async def give_role(
     async with database.sessionmaker() as session:
         await UserRepo(session).grant(telegram_id, role, area_code)
         await session.commit()
+
+
+async def make_case(
+    database: Database,
+    place: str = HONGXING,
+    category: str = "water",
+    *,
+    created: datetime | None = None,
+    description: str = "村里的自来水停了三天",
+    photos: tuple[str, ...] = (),
+    location: tuple[float, float] | None = None,
+    reporter_id: int = REPORTER,
+) -> str:
+    """A villager's report (anonymous, in English), submitted as the bot submits it; its
+    number."""
+    moment = created or utcnow()
+    async with database.sessionmaker() as session:
+        reporter = await UserRepo(session).touch(reporter_id)
+        reporter.locale = "en"
+        service = CaseService(session, NoticeRenderer(create_i18n("zh_Hans")), clock=lambda: moment)
+        report = Report(reporter, "en", category, place, description, True, None, list(photos),
+                        location)  # fmt: skip
+        return (await service.submit(report)).number

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from db.models import Role
+from db.household_import import SAMPLE_HOUSEHOLDS, import_households
+from db.models import Role, UnansweredQuestion
 from db.session import Database
 from tests import services
 from tests.harness import BotHarness, texts_of
 from tests.integration.conftest import villager_and_cadre
-from tests.integration.web.conftest import give_role
+from tests.integration.web.conftest import give_role, make_case
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[3]
@@ -30,6 +31,7 @@ ADMIN, VILLAGER, CADRE = 7901, 7902, 7903
 ENTRY = "medical.family_doctor"  # 云南省
 PHRASING = "家庭医生必须签吗"
 NEW_ANSWER = "家庭医生签约不再要求签约人数和全覆盖，不用为了凑数硬签。有病先找村医。"
+TANGFANG_VILLAGE = "530627102201"  # 凉水井村
 PAGES = ("cases", "stats", "households", "unanswered", "users", "audit")
 # Flags a root process in a closed network needs (see the machine's notes): no sandbox, no
 # calls home.
@@ -108,6 +110,7 @@ async def test_an_admin_edits_an_answer_in_the_browser_and_the_bot_answers_with_
     page = browser_page
     await give_role(database, ADMIN, Role.ADMIN, None)
     await villager_and_cadre(database, VILLAGER, CADRE)
+    await _sample_data(database)
     assert NEW_ANSWER not in await _bot_answer(harness)
 
     [reply] = await harness.send(ADMIN, "/web")
@@ -144,6 +147,17 @@ async def test_an_admin_edits_an_answer_in_the_browser_and_the_bot_answers_with_
 
     answered = await _bot_answer(harness, wait_for=NEW_ANSWER)
     assert NEW_ANSWER in answered
+
+
+async def _sample_data(database: Database) -> None:
+    """The demo households, a few reports and a question nobody answered: pages with content."""
+    async with database.sessionmaker() as session:
+        await import_households(session, SAMPLE_HOUSEHOLDS, "test", sample=True)
+        session.add(UnansweredQuestion(text="村里啥时候通班车", decision="unknown"))
+        await session.commit()
+    await make_case(database, description="村里的自来水停了三天")
+    await make_case(database, category="medical", description="先诊疗后付费，卫生院还要押金")
+    await make_case(database, TANGFANG_VILLAGE, "housing", description="危房改造没人来看")
 
 
 async def _bot_answer(harness: BotHarness, wait_for: str | None = None) -> str:

@@ -25,37 +25,23 @@ from db.models import (
     utcnow,
 )
 from db.session import Database
-from db.users import UserRepo
-from grievances.service import Actor, CaseService, Outcome, Report
+from grievances.service import Actor, CaseService, Outcome
 from handlers.notices import LOCAL_TIME, NoticeRenderer
-from tests.integration.web.conftest import TANGFANG, YIGU, ZHENXIONG, Console, give_role
+from tests.integration.web.conftest import (
+    HONGXING,
+    REPORTER,
+    TANGFANG,
+    YIGU,
+    ZHENXIONG,
+    Console,
+    give_role,
+    make_case,
+)
 
 pytestmark = pytest.mark.both_databases
 YIGU_CADRE, TANGFANG_CADRE, COUNTY_ADMIN = 7401, 7402, 7403
-REPORTER = 987_650_001  # anonymous: this id must appear on no page and in no export
-HONGXING, LIANGSHUIJING = "530627101201", "530627102201"  # villages of 以古镇 and 塘房镇
+LIANGSHUIJING = "530627102201"  # a village of 塘房镇 (HONGXING is one of 以古镇)
 YIGU_PATH = "530000/530600/530627/530627101/"
-
-
-async def make_case(
-    database: Database,
-    place: str = HONGXING,
-    category: str = "water",
-    *,
-    created: datetime | None = None,
-    description: str = "村里的自来水停了三天",
-    photos: tuple[str, ...] = (),
-    location: tuple[float, float] | None = None,
-) -> str:
-    """A villager's report, submitted as the bot submits it; its number."""
-    moment = created or utcnow()
-    async with database.sessionmaker() as session:
-        reporter = await UserRepo(session).touch(REPORTER)
-        reporter.locale = "en"
-        service = CaseService(session, NoticeRenderer(create_i18n("zh_Hans")), clock=lambda: moment)
-        report = Report(reporter, "en", category, place, description, True, None, list(photos),
-                        location)  # fmt: skip
-        return (await service.submit(report)).number
 
 
 async def stored(database: Database, number: str) -> Case:
