@@ -30,7 +30,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	sh tools/ensure_test_packages.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile  # two processes, a module each at a time
 
 # Translators: extract new strings, merge them into the catalogs, translate, compile.
 extract-messages: $(VENV)/.install-stamp

@@ -144,6 +144,12 @@ async def test_an_admin_edits_an_answer_in_the_browser_and_the_bot_answers_with_
         await page.goto(f"{web_server}/{name}")
         assert await page.locator("h1").count() == 1, name
         await _shoot(page, name)
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    for name in (*PAGES, "knowledge", f"knowledge/{ENTRY}/edit"):
+        await page.goto(f"{web_server}/{name}")
+        overflow = await page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        assert overflow <= 0, f"/{name} is wider than a phone's screen by {overflow}px"
+    await _shoot(page, "phone-edit")
 
     answered = await _bot_answer(harness, wait_for=NEW_ANSWER)
     assert NEW_ANSWER in answered
