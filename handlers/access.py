@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.households import HouseholdRepo
-from db.models import Household, Role, User
+from db.models import Household, RegionLevel, Role, User
 from db.regions import RegionRepo
 from grievances.routing import unit_path
 
 HANDLER_ROLES = (Role.CADRE, Role.ADMIN)
+COUNTY_OR_ABOVE = (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
 
 
 async def area_path(user: User, regions: RegionRepo) -> str | None:
@@ -23,6 +24,13 @@ async def area_path(user: User, regions: RegionRepo) -> str | None:
         return "" if user.role == Role.ADMIN else None
     path = await regions.path(user.area_code)
     return unit_path(path) if path else None
+
+
+def may_see_stats(account: User, area_level: str | None) -> bool:
+    """Statistics are for supervision: admins, and cadres of a county or above."""
+    if account.role == Role.ADMIN:
+        return True
+    return account.role == Role.CADRE and area_level in COUNTY_OR_ABOVE
 
 
 async def household_in_area(

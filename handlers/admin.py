@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from html import escape
 
 from aiogram import Bot, Router
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import refresh_user_menu
 from db.knowledge import KnowledgeRepo
-from db.models import RegionLevel, Role, UnansweredQuestion, User, utcnow
+from db.models import Role, UnansweredQuestion, User, utcnow
 from db.regions import RegionRepo
 from db.users import UserRepo
 from grievances import roles as roles_rule
@@ -29,12 +28,12 @@ from grievances.roles import (
     parse_user_id,
     within_area,
 )
-from grievances.stats import TownshipStats, township_stats, townships_under
+from grievances.stats import DEFAULT_DAYS, Period, TownshipStats, area_stats
+from handlers.access import may_see_stats
 from handlers.cases import answer_long, may_list_here
 from knowledge.normalize import compact
 from knowledge.service import KnowledgeBase
 
-STATS_DAYS = 30
 UNANSWERED_SCAN = 500
 UNANSWERED_SHOWN = 20
 BOT_ORIGIN = "bot"  # how the admin action log names an action sent to the bot
@@ -185,13 +184,6 @@ def not_here() -> str:
     return _("Ask for this in a private chat with me, or in your unit's own group.")
 
 
-def may_see_stats(account: User, area_level: str | None) -> bool:
-    if account.role == Role.ADMIN:
-        return True
-    county_or_above = {RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY}
-    return account.role == Role.CADRE and area_level in county_or_above
-
-
 def stats_text(rows: list[TownshipStats], days: int) -> str:
     def percent(value: float | None) -> str:
         return "—" if value is None else f"{value:.0%}"
@@ -224,13 +216,13 @@ async def show_stats(
         await message.answer(not_here())
         return
     now = utcnow()
-    townships = await townships_under(session, account.area_code)
-    rows = await township_stats(session, townships, now - timedelta(days=STATS_DAYS), now, now)
+    period = Period.last_days(DEFAULT_DAYS, now)
+    rows = (await area_stats(session, account.area_code, period, now)).townships
     if not rows:
-        await message.answer(_("No cases in the last {days} days.").format(days=STATS_DAYS))
+        await message.answer(_("No cases in the last {days} days.").format(days=DEFAULT_DAYS))
         return
     chart = BufferedInputFile(stats_png(rows), filename="stats.png")
-    text = stats_text(rows, STATS_DAYS)
+    text = stats_text(rows, DEFAULT_DAYS)
     await message.answer_photo(chart)
     await answer_long(message, text)
 

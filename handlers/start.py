@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from db.models import Region, RegionLevel, Role, User
 from db.regions import RegionRepo
-from handlers.access import HANDLER_ROLES
-from handlers.admin import may_see_stats, update_menu
+from handlers.access import HANDLER_ROLES, may_see_stats
+from handlers.admin import update_menu
 from handlers.ask import answer_question
 from handlers.cases import work_summary
 from handlers.filters import PLAIN_TEXT

@@ -36,6 +36,7 @@ class Viewer:
     area_name: str
     csrf: str
     session_token: str
+    sees_stats: bool  # handlers/access.may_see_stats: admins, cadres of a county or above
 
     @property
     def is_admin(self) -> bool:

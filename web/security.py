@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, Signer
 from bot.i18n import locale_for_language_code
 from db.regions import RegionRepo
 from db.web_access import active_session
-from handlers.access import area_path
+from handlers.access import area_path, may_see_stats
 from web.context import DATABASE, I18N, LOCALE, SETTINGS, VIEWER, Viewer
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ async def _viewer(request: web.Request) -> tuple[Viewer | None, str | None]:
                 area_name=region.name if region else "",
                 csrf=web_session.csrf_token,
                 session_token=token,
+                sees_stats=may_see_stats(user, region.level if region else None),
             ),
             user.locale,
         )

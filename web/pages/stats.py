@@ -171,6 +171,10 @@ def local_day(moment: datetime) -> str:
 
 
 async def _report(request: web.Request) -> tuple[Choice, AreaStats]:
+    """The figures of the viewer's area, for those the bot shows /stats to (as in the bot, a
+    township cadre has none: statistics are for supervision)."""
+    if not viewer(request).sees_stats:
+        raise web.HTTPForbidden()
     now = utcnow()
     choice = choose_period(request.query, now)
     async with database_session(request) as session:
