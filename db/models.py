@@ -235,7 +235,7 @@ class Case(Base):
     about: Mapped[str | None] = mapped_column(String(16))
     place_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     # The township the place belongs to: statistics are kept per township.
-    township_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    township_code: Mapped[str | None] = mapped_column(String(32))
     # The unit that handles it now, and that unit's path of codes ("53/5306/530627/..."):
     # a cadre's area is a path prefix, so every area filter is one indexed LIKE.
     unit_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
@@ -283,6 +283,8 @@ class Case(Base):
         Index("ix_cases_status_accept_due", "status", "accept_due"),
         Index("ix_cases_status_resolve_due", "status", "resolve_due"),
         Index("ix_cases_created_at", "created_at"),
+        # Statistics read an area's townships over a period: equality, then a range.
+        Index("ix_cases_township_created", "township_code", "created_at"),
         UniqueConstraint("reporter_id", "source_update_id", name="uq_cases_reporter_update"),
     )
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}

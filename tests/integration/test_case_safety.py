@@ -15,11 +15,11 @@ from bot.app import prepare
 from bot.config import Settings
 from bot.local_session import ApiCall
 from db import migrate
-from db.models import Case, CaseEvent, Role, UnitChat
+from db.models import Case, CaseEvent, Role, UnitChat, utcnow
 from db.region_import import SAMPLE_REGIONS, import_regions
 from db.session import Database, open_database
 from db.users import UserRepo
-from grievances.stats import TownshipStats
+from grievances.stats import AreaStats, Period, TownshipStats
 from handlers.keyboards import CaseAction, CaseAddInfo, CaseOutcome, CaseRate, CasesPage
 from tests.harness import BotHarness, alerts_of, texts_of
 
@@ -186,10 +186,10 @@ async def test_stats_of_many_townships_are_split(
         for number in range(120)
     ]
 
-    async def many(*_args: object) -> list[TownshipStats]:
-        return rows
+    async def many(*_args: object) -> AreaStats:
+        return AreaStats(Period.last_days(30, utcnow()), rows, [])
 
-    monkeypatch.setattr(handlers.admin, "township_stats", many)
+    monkeypatch.setattr(handlers.admin, "area_stats", many)
     monkeypatch.setattr(handlers.admin, "stats_png", lambda _rows: b"png")
     pieces = sent(await harness.send(ADMIN, "/stats"))
     assert len(pieces) >= 2

@@ -1,5 +1,5 @@
 """web console: sign-in links, sessions, the admin action log, shared keys, handled
-unanswered questions, the reason of a knowledge-base version
+unanswered questions, the reason of a knowledge-base version, an index for the statistics
 
 Revision ID: 0009
 Revises: 0008
@@ -92,6 +92,10 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column("handled_how", sa.String(length=20), nullable=True))
     with op.batch_alter_table("knowledge_entry_versions") as batch_op:
         batch_op.add_column(sa.Column("reason", sa.String(length=300), nullable=True))
+    # The statistics pages read an area's townships over a period (bench/web_pages.py).
+    with op.batch_alter_table("cases") as batch_op:
+        batch_op.drop_index("ix_cases_township_code")
+        batch_op.create_index("ix_cases_township_created", ["township_code", "created_at"])
     postgres = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
         op.execute(statement)
@@ -101,6 +105,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER admin_actions_append_only ON admin_actions")
         op.execute("DROP FUNCTION admin_actions_append_only()")
+    with op.batch_alter_table("cases") as batch_op:
+        batch_op.drop_index("ix_cases_township_created")
+        batch_op.create_index("ix_cases_township_code", ["township_code"])
     with op.batch_alter_table("knowledge_entry_versions") as batch_op:
         batch_op.drop_column("reason")
     for table in ("answer_feedback", "unanswered_questions"):
