@@ -9,9 +9,11 @@ import sys
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from tests.e2e.conftest import ROOT, huhuqing
+from tests.e2e.test_setup_errors import free_port
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegramServer
 
 USER = 777
@@ -86,3 +88,41 @@ async def test_villager_talks_to_the_running_bot(
     saved = await telegram.wait_for("sendMessage", since=since, timeout=10)
     assert "已保存。您所在的村：云南省昭通市镇雄县以古镇红星村" in saved.params["text"]
     assert first_answer < 30
+
+
+async def test_run_with_web_serves_the_console_beside_the_bot(
+    telegram: FakeTelegramServer, cli_env: dict[str, str]
+) -> None:
+    """`huhuqing run --web`: one process polls Telegram and serves the console; an admin's
+    /web link, sent by that bot, signs in to that console."""
+    assert huhuqing("db", "upgrade", env=cli_env).returncode == 0
+    assert huhuqing("users", "grant", str(USER), "admin", env=cli_env).returncode == 0
+    port = free_port()
+    env = {
+        **cli_env,
+        "HUHUQING_BOT_TOKEN": DEFAULT_TOKEN,
+        "HUHUQING_TELEGRAM_API_URL": telegram.base_url,
+        "HUHUQING_WEB_LISTEN": f"127.0.0.1:{port}",
+        "HUHUQING_WEB_URL": f"http://127.0.0.1:{port}",
+    }
+    process = subprocess.Popen(  # noqa: ASYNC220 - starting it does not wait
+        [sys.executable, "-m", "bot", "run", "--web"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        await telegram.wait_for("getUpdates", timeout=30)
+        since = telegram.mark()
+        telegram.send_text(USER, "/web", language_code="zh-hans")
+        sent = await telegram.wait_for(
+            "sendMessage", lambda call: "/signin/" in call.params.get("text", ""),
+            since=since, timeout=15,
+        )  # fmt: skip
+        link = sent.params["text"].split('href="')[1].split('"')[0]
+        assert link.startswith(f"http://127.0.0.1:{port}/signin/")
+        jar = aiohttp.CookieJar(unsafe=True)  # a browser keeps cookies of an IP address too
+        async with aiohttp.ClientSession(cookie_jar=jar) as browser, browser.post(link) as page:
+            assert page.status == 200
+            assert "概览" in await page.text()
+    finally:
+        process.terminate()
+        await asyncio.to_thread(process.communicate, timeout=15)
