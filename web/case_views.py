@@ -26,6 +26,7 @@ from handlers.case_screen import EVENT_NAMES, event_actor, unit_name
 from handlers.cases import MAX_NOTE, may_transfer_to
 from handlers.household_case_card import household_case_lines
 from handlers.notices import LOCAL_TIME, OUTCOMES, RATINGS, STATUSES, category_name, local_time
+from handlers.places import local_name
 from handlers.text_input import visible_length
 
 PAGE_SIZE = 50
@@ -165,9 +166,9 @@ async def case_rows(
             CaseRow(
                 number=case.number,
                 category=category_name(case.category, locale),
-                township=names.get(case.township_code or "", ""),
-                place=names.get(case.place_code, case.place_code),
-                unit=names.get(case.unit_code, case.unit_code),
+                township=local_name(names.get(case.township_code or "", ""), locale),
+                place=local_name(names.get(case.place_code, case.place_code), locale),
+                unit=local_name(names.get(case.unit_code, case.unit_code), locale),
                 status=status_name(case.status),
                 created=case.created_at,
                 due=case.accept_due if case.status in WAITING_STATUSES else case.resolve_due,
@@ -255,7 +256,7 @@ async def transfer_targets(case: Case, regions: RegionRepo) -> list[tuple[str, s
     targets = [(UP, _("⬆ To the level above"))]
     for sibling in await regions.children(unit.parent_code):
         if await may_transfer_to(case, sibling.code, regions):
-            targets.append((sibling.code, sibling.name))
+            targets.append((sibling.code, local_name(sibling.name)))
     return targets
 
 

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext, ngettext
 from aiohttp import web
 
 from handlers.notices import local_date, local_time
+from handlers.places import local_name
 from web.context import LOCALE, VIEWER
 
 CONTENT_TYPE = "text/html"
@@ -41,7 +42,11 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(_=_translate, ngettext=_translate_plural)
-    env.filters.update(when=_when, date=lambda moment: local_date(moment) if moment else "—")
+    env.filters.update(
+        when=_when,
+        date=lambda moment: local_date(moment) if moment else "—",
+        place=local_name,  # a place name in the reader's characters (繁體 for zh_Hant)
+    )
     return env
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from bot.i18n import locale_for_language_code
 from db.regions import RegionRepo
 from db.web_access import active_session
 from handlers.access import area_path, may_see_stats
+from handlers.places import local_name
 from web.context import DATABASE, I18N, LOCALE, SETTINGS, VIEWER, Viewer
 
 log = logging.getLogger(__name__)
@@ -137,7 +139,7 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
     request[LOCALE] = locale
     with i18n.context(), i18n.use_locale(locale):
         if viewer is not None:
-            request[VIEWER] = viewer
+            request[VIEWER] = replace(viewer, area_name=local_name(viewer.area_name, locale))
         elif not public:
             return _with_headers(page(request, "signed_out.html", status=401))
         if (

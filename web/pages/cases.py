@@ -24,6 +24,7 @@ from grievances.service import Actor, CaseError, CaseService, Outcome
 from handlers.case_screen import why_not
 from handlers.cases import accepted_by
 from handlers.notices import LOCAL_TIME, OUTCOMES, NoticeRenderer, category_name
+from handlers.places import local_name
 from handlers.text_input import clean_text
 from web.case_views import (
     PAGE_SIZE,
@@ -89,7 +90,7 @@ async def case_list(request: web.Request) -> web.Response:
         asked=asked,
         statuses=status_choices(),
         categories=[(code, category_name(code, locale)) for code in categories()],
-        townships=[(township.code, township.name) for township in townships],
+        townships=[(township.code, local_name(township.name)) for township in townships],
         moved=moved if NUMBER.fullmatch(moved) else None,
     )
 
@@ -144,8 +145,8 @@ async def _case_context(session: AsyncSession, case: Case, locale: str) -> dict[
     return {
         "case": case,
         "category": category_name(case.category, locale),
-        "place": await regions.full_name(case.place_code),
-        "unit": await regions.full_name(case.unit_code),
+        "place": local_name(await regions.full_name(case.place_code)),
+        "unit": local_name(await regions.full_name(case.unit_code)),
         "reporter": reporter_line(case),
         "household": card_lines(case, locale),
         "status_text": status_name(case.status),

@@ -24,6 +24,7 @@ from grievances.stats import (
     WeekStats,
     area_stats,
 )
+from handlers.places import local_name
 from web.context import database_session, viewer
 from web.render import page
 
@@ -114,7 +115,8 @@ def township_chart(rows: list[TownshipStats]) -> dict:
             )
             for index, (name, colour, _square) in enumerate(SERIES)
         ]
-        groups.append({"label": row.township, "label_y": top + LABEL_HEIGHT - 5, "bars": bars})
+        label = local_name(row.township)
+        groups.append({"label": label, "label_y": top + LABEL_HEIGHT - 5, "bars": bars})
     return {"width": WIDTH, "height": max(group * len(rows), 1), "groups": groups}
 
 

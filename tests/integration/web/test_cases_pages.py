@@ -438,3 +438,8 @@ async def test_the_pages_speak_the_chosen_language(
         assert words[0] in case_page
         assert words[2] in case_page
         assert words[3] in case_page
+        if locale == "zh_Hant":  # place names in the reader's characters, as in the bot
+            assert "以古鎮的訴求" in listed_page
+            assert "紅星村" in listed_page
+            assert "紅星村" in case_page
+            assert "红星村" not in listed_page + case_page
