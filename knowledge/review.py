@@ -92,38 +92,70 @@ def _seed(file_name: str) -> str:
     return to_simplified((SEEDS_DIR / file_name).read_text(encoding="utf-8"))
 
 
+def N_(message: str) -> str:
+    """Marks an English message for the catalogs; it is translated where it is shown."""
+    return message
+
+
+class Problem(str):
+    """A problem as `kb import` prints it, in English, which keeps its message and values so
+    that the web console can show it in the reader's language."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, **values: object) -> Problem:
+        problem = super().__new__(cls, template.format(**values))
+        problem.template, problem.values = template, values
+        return problem
+
+
 def entry_problems(entry: Entry) -> list[str]:
-    problems = []
+    problems: list[str] = []
     source = cited_text(entry)
     plain_source = source.replace(" ", "")
     numbers = set(NUMBER.findall(entry.answer)) - KNOWN_NUMBERS
     missing = sorted(n for n in numbers if n not in source)
     if missing:
-        problems.append(f"numbers not in the cited clauses: {missing}")
+        problems.append(Problem(N_("numbers not in the cited clauses: {numbers}"), numbers=missing))
     for match in NUMBER_WITH_UNIT.finditer(entry.answer):
         if match.group(0) not in plain_source:
-            problems.append(f"{match.group(0)} is not in the cited clauses with that unit")
+            problems.append(
+                Problem(N_("{number} is not in the cited clauses with that unit"), number=match[0])
+            )
     for cited in entry.sources:
         if cited.quote and compact(cited.quote) not in compact(_seed(cited.file)):
-            problems.append(f"quote not found verbatim in {cited.file}")
+            problems.append(Problem(N_("quote not found verbatim in {file}"), file=cited.file))
     if entry.effective not in {seed_date(cited.file) for cited in entry.sources}:
-        problems.append("effective is not the date of a cited seed")
+        problems.append(Problem(N_("effective is not the date of a cited seed")))
     regions = {seed_region(cited.file) for cited in entry.sources}
     if entry.is_regional and entry.region not in regions:
-        problems.append(f"region {entry.region} is not the region of a cited seed {regions}")
+        problems.append(
+            Problem(
+                N_("region {region} is not the region of a cited seed {regions}"),
+                region=entry.region,
+                regions=regions,
+            )
+        )
     if BARE_YES_NO.match(entry.answer) and not all(
         YES_NO_QUESTION.search(question) for question in entry.questions
     ):
-        problems.append("opens with a bare yes/no, but not every phrasing asks yes or no")
+        problems.append(
+            Problem(N_("opens with a bare yes/no, but not every phrasing asks yes or no"))
+        )
     for text in (entry.answer, entry.details or ""):
         if terms := unexplained_terms(text):
-            problems.append(f"explain or avoid: {terms}")
+            problems.append(Problem(N_("explain or avoid: {terms}"), terms=terms))
     return problems
 
 
 def review_problems(entries: Iterable[Entry]) -> list[str]:
     """Every problem of these entries, one line each, named by the entry's id."""
-    return [f"{entry.id}: {problem}" for entry in entries for problem in entry_problems(entry)]
+    return [
+        Problem("{id}: {problem}", id=entry.id, problem=problem)
+        for entry in entries
+        for problem in entry_problems(entry)
+    ]
 
 
 def main(paths: list[str]) -> int:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from handlers.notices import local_date, local_time
 from handlers.places import local_name
+from knowledge.review import Problem
 from web.context import LOCALE, VIEWER
 
 CONTENT_TYPE = "text/html"
@@ -25,6 +26,15 @@ def _translate(message: str, **values: Any) -> str:
 
 def _translate_plural(singular: str, plural: str, n: int, **values: Any) -> str:
     return ngettext(singular, plural, n).format(n=n, **values)
+
+
+def _problem(problem: str) -> str:
+    """An editorial problem (knowledge/review.py) in the reader's language."""
+    if not isinstance(problem, Problem):
+        return problem
+    values = {name: _problem(value) if isinstance(value, str) else value
+              for name, value in problem.values.items()}  # fmt: skip
+    return gettext(problem.template).format(**values)
 
 
 def _when(moment: datetime | None) -> str:
@@ -45,7 +55,8 @@ def environment() -> jinja2.Environment:
     env.filters.update(
         when=_when,
         date=lambda moment: local_date(moment) if moment else "—",
-        place=local_name,  # a place name in the reader's characters (繁體 for zh_Hant)
+        place=local_name,
+        problem=_problem,  # a place name in the reader's characters (繁體 for zh_Hant)
     )
     return env
 

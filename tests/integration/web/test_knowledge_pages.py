@@ -157,12 +157,12 @@ async def test_a_wrong_number_or_quote_is_refused_with_the_problem_and_nothing_s
     refused = await admin.post(f"/knowledge/{ENTRY}/edit", form)
     assert refused.status == 422
     page = await refused.text()
-    assert "numbers not in the cited clauses: [&#39;100&#39;]" in page
+    assert "引用的条款里没有这些数字：[&#39;100&#39;]" in page  # the review, in the reader's words
     assert wrong in page  # the editor's text is kept
     quote = fields(before.content, before.version, source_quote_0="家庭医生必须人人签约", why="x")
     refused = await admin.post(f"/knowledge/{ENTRY}/edit", quote)
     assert refused.status == 422
-    assert "quote not found verbatim in 000_6a682d66cd7a16f6.txt" in await refused.text()
+    assert "在000_6a682d66cd7a16f6.txt里找不到一字不差的引文" in await refused.text()
     no_reason = fields(before.content, before.version, answer=NEW_ANSWER)
     refused = await admin.post(f"/knowledge/{ENTRY}/edit", no_reason)
     assert refused.status == 422
@@ -309,7 +309,7 @@ async def test_an_uploaded_file_is_summarised_then_applied(
     assert "文件已应用：新增0条，修改1条。" in await admin.text(applied.headers["Location"])
     wrong = as_yaml([{**changed, "answer": "最高可贷100万元。"}])  # type: ignore[arg-type]
     refused = await admin.post("/knowledge/upload", {"file": _file(wrong)})
-    assert "numbers not in the cited clauses" in await refused.text()
+    assert "引用的条款里没有这些数字" in await refused.text()
     forced = await admin.post(
         "/knowledge/upload/apply", {"text": wrong, "name": "x.yaml", "why": "x"}
     )
