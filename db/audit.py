@@ -34,8 +34,10 @@ async def record(
     viewer: str,
     role: str,
     action: ViewAction,
+    *,
+    commit: bool = True,
 ) -> None:
-    """One row per household, committed."""
+    """One row per household, committed (with ``commit`` False: in the caller's transaction)."""
     now = utcnow()
     session.add_all(
         HouseholdView(
@@ -49,7 +51,8 @@ async def record(
         )
         for household in households
     )
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def record_area(

@@ -65,9 +65,15 @@ class BindingRepo:
         self.session = session
 
     async def create_code(
-        self, household: Household, created_by: str, now: datetime | None = None
+        self,
+        household: Household,
+        created_by: str,
+        now: datetime | None = None,
+        *,
+        commit: bool = True,
     ) -> tuple[str, datetime]:
-        """A new one-time code for the household and when it expires; only its hash is stored."""
+        """A new one-time code for the household and when it expires; only its hash is stored.
+        With ``commit`` False it goes with the caller's transaction."""
         now = now or utcnow()
         code = new_code()
         expires = now + CODE_VALID
@@ -80,10 +86,13 @@ class BindingRepo:
                 expires_at=expires,
             )
         )
-        await self.session.commit()
+        if commit:
+            await self.session.commit()
         return code, expires
 
-    async def revoke_codes(self, household: Household, now: datetime | None = None) -> int:
+    async def revoke_codes(
+        self, household: Household, now: datetime | None = None, *, commit: bool = True
+    ) -> int:
         """Revoke the household's codes that could still be used; how many there were."""
         now = now or utcnow()
         result = await self.session.execute(
@@ -91,7 +100,8 @@ class BindingRepo:
             .where(BindingCode.household_id == household.id, *_usable(now))
             .values(revoked_at=now)
         )
-        await self.session.commit()
+        if commit:
+            await self.session.commit()
         return result.rowcount  # type: ignore[attr-defined]
 
     async def open_codes(self, household: Household, now: datetime | None = None) -> int:

@@ -184,10 +184,16 @@ class _Villages:
 
 
 async def import_households(
-    session: AsyncSession, path: Path, changed_by: str, *, sample: bool = False
+    session: AsyncSession,
+    path: Path,
+    changed_by: str,
+    *,
+    sample: bool = False,
+    commit: bool = True,
 ) -> ImportReport:
     """Check every row and add or update every household by number, in one transaction; when any
-    row is wrong nothing is kept. The file is read once, a batch of rows at a time, and each
+    row is wrong nothing is kept (with ``commit`` False, the caller commits or rolls back, with
+    what it writes beside). The file is read once, a batch of rows at a time, and each
     batch is written before the next is read: memory does not grow with the file.
 
     Raises HouseholdImportError (nothing written) or db.spreadsheets.SpreadsheetError.
@@ -220,7 +226,8 @@ async def import_households(
     except BaseException:
         await session.rollback()
         raise
-    await session.commit()
+    if commit:
+        await session.commit()
     return report
 
 

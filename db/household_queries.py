@@ -24,18 +24,6 @@ from db.spreadsheets import open_table
 _CHUNK = 500
 
 
-class OneTransaction(AsyncSession):
-    """A session in which the repositories' ``commit()`` only flushes, so that several of them
-    (an import, binding codes, the audit rows) and the admin-log row are committed together by
-    ``finish()``, or rolled back together."""
-
-    async def commit(self) -> None:
-        await self.flush()
-
-    async def finish(self) -> None:
-        await super().commit()
-
-
 @dataclass(frozen=True)
 class HouseholdFilter:
     """What the list is narrowed to: ``search`` is part of a number or of the head's name."""

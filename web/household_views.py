@@ -11,20 +11,18 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import segno
-from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cadre_households import CadreHouseholdRepo
-from db.household_queries import CachedRegionNames, OneTransaction
+from db.household_queries import CachedRegionNames
 from db.households import data_of, masked_name
 from db.models import Household
 from handlers.ask import localized
@@ -33,7 +31,7 @@ from handlers.own_household import enumeration, overview_rows
 from knowledge.eligibility import applicable, gaps
 from knowledge.entries import Entry
 from knowledge.households import MemberFlag
-from web.context import DATABASE, Viewer
+from web.context import Viewer
 
 UPLOADS = Path(tempfile.gettempdir()) / "huhuqing-web-imports"
 UPLOAD_TTL_SECONDS = 6 * 3600
@@ -53,13 +51,6 @@ def _owner(who: Viewer) -> str:
 
 def _valid_id(value: str) -> bool:
     return 20 <= len(value) <= 64 and set(value) <= _ID_CHARS
-
-
-@asynccontextmanager
-async def one_transaction(request: web.Request) -> AsyncIterator[OneTransaction]:
-    """A session whose repositories' commits wait for ``finish()`` (else all is rolled back)."""
-    async with OneTransaction(request.app[DATABASE].engine, expire_on_commit=False) as session:
-        yield session
 
 
 # One household

@@ -60,7 +60,6 @@ from web.household_views import (
     household_context,
     household_gaps,
     keep_sheet,
-    one_transaction,
     qr_svg,
     save_upload,
     sheet_of,
@@ -240,7 +239,7 @@ async def _import(request: web.Request, who: Viewer, upload: Upload, *, apply: b
     With ``apply`` and no problem it is committed with its admin-log row; else rolled back."""
     counts = {"added": 0, "changed": 0, "unchanged": 0}
     problems: list[str] = []
-    async with one_transaction(request) as session:
+    async with database_session(request) as session:
         try:
             outside = await rows_outside_area(session, upload.file, who.area)
             problems += [
@@ -249,7 +248,7 @@ async def _import(request: web.Request, who: Viewer, upload: Upload, *, apply: b
                 for row in outside
             ]
             changed_by = f"import {upload.name} by {audit_viewer(who)}"
-            report = await run_import(session, upload.file, changed_by)
+            report = await run_import(session, upload.file, changed_by, commit=False)
             counts = {
                 "added": report.added,
                 "changed": report.changed,
@@ -266,7 +265,7 @@ async def _import(request: web.Request, who: Viewer, upload: Upload, *, apply: b
                 session, user, origin(request), "households.import", upload.name,
                 area_path=who.area, details=counts,
             )  # fmt: skip
-            await session.finish()
+            await session.commit()
         else:
             await session.rollback()
     return {**counts, "applied": applied, "problems": upload.problem_lines(problems)}
@@ -361,27 +360,29 @@ async def make_bind_codes(request: web.Request) -> web.Response:
     form = await request.post()
     code = form.get("village")
     replace = form.get("replace") == "1"
-    async with one_transaction(request) as session:
+    async with database_session(request) as session:
         village, path = await _village(session, who, code if isinstance(code, str) else "")
         households = await households_of_village(session, village.code)
         repo = BindingRepo(session)
         revoked = 0
         if replace:
             for household in households:
-                revoked += await repo.revoke_codes(household)
+                revoked += await repo.revoke_codes(household, commit=False)
         open_codes = await open_code_times(session, [h.id for h in households])
         chosen = [h for h in households if h.id not in open_codes]
-        await audit.record(session, chosen, audit_viewer(who), who.role, ViewAction.BINDCODE)
+        await audit.record(
+            session, chosen, audit_viewer(who), who.role, ViewAction.BINDCODE, commit=False
+        )
         made = []
         for household in chosen:
-            fresh, expires = await repo.create_code(household, audit_viewer(who))
+            fresh, expires = await repo.create_code(household, audit_viewer(who), commit=False)
             made.append((household.id, fresh, expires))
         user = await session.get(User, who.telegram_id)
         record_action(
             session, user, origin(request), "households.bindcodes", village.code,
             area_path=path, details={"created": len(made), "revoked": revoked},
         )  # fmt: skip
-        await session.finish()
+        await session.commit()
     sheet = keep_sheet(who, village.code, made)
     return redirect("/households/bindcodes?" + urlencode({"village": village.code, "sheet": sheet}))
 
