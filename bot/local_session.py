@@ -2,6 +2,9 @@
 
 The console runner prints what it records; tests assert on it. Results are built in Telegram's
 wire format and parsed by aiogram's own response check, so handlers see real aiogram objects.
+What Telegram refuses (too long texts, broken HTML, oversized keyboards, unchanged edits: see
+:mod:`bot.telegram_limits`) is refused here too, with Telegram's 400 and description, so
+aiogram raises the ``TelegramBadRequest`` the real API would cause.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from bot import telegram_limits as limits
+from bot.telegram_limits import TelegramRefusal
+
 if TYPE_CHECKING:
     from aiogram import Bot
 
@@ -31,6 +37,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     result: Any = None
+    error: str | None = None  # Telegram's description when the call was refused
 
     @property
     def text(self) -> str | None:
@@ -83,7 +90,7 @@ class LocalSession(BaseSession):
         }
         params = {key: value for key, value in params.items() if value is not None}
         body, status = self._respond(name, params)
-        call = ApiCall(name, params, body.get("result"))
+        call = ApiCall(name, params, body.get("result"), body.get("description"))
         self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
@@ -107,38 +114,69 @@ class LocalSession(BaseSession):
                 if error.migrate_to_chat_id is not None:
                     body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
                 return body, error.error_code
-        return {"ok": True, "result": self._result(name, params)}, 200
+        try:
+            return {"ok": True, "result": self._result(name, params)}, 200
+        except TelegramRefusal as refusal:
+            body = {"ok": False, "error_code": refusal.error_code, "description": str(refusal)}
+            return body, refusal.error_code
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:
+        """Telegram's answer to a call it accepts; raises :class:`TelegramRefusal` otherwise."""
         if name == "getMe":
             return BOT_USER
+        if name == "answerCallbackQuery":
+            limits.callback_answer(params)
+            return True
         if name in _MESSAGE_METHODS:
+            content = self._content(name, params)
+            markup = limits.inline_keyboard(limits.reply_markup(params))  # Telegram echoes these
             chat_id = int(params["chat_id"])
             message = {
                 "message_id": next(self._message_ids),
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
                 "from": BOT_USER,
+                **content,
             }
-            for key in ("text", "caption"):
-                if key in params:
-                    message[key] = params[key]
-            if "inline_keyboard" in (params.get("reply_markup") or {}):
-                message["reply_markup"] = params["reply_markup"]  # Telegram echoes only these
+            if markup is not None:
+                message["reply_markup"] = markup
             self._messages[(chat_id, message["message_id"])] = message
             return message
         if name in _EDIT_METHODS and "chat_id" in params:
-            key = (int(params["chat_id"]), int(params["message_id"]))
-            message = dict(self._messages.get(key) or self._stub_message(*key))
-            message.pop("reply_markup", None)
-            for field in ("text", "caption", "reply_markup"):
-                if field in params:
-                    message[field] = params[field]
-            self._messages[key] = message
-            return message
+            return self._edit(name, params)
         if name == "getUpdates":
             return []
         return True
+
+    @staticmethod
+    def _content(name: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The text or caption a new message shows, as Telegram parses and limits it."""
+        if name == "sendMessage":
+            return limits.message_text(params)
+        if name in ("sendPhoto", "sendDocument"):
+            return limits.message_caption(params)
+        return {}
+
+    def _edit(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        message = dict(self._messages.get(key) or self._stub_message(*key))
+        changes: dict[str, Any] = {}
+        if name == "editMessageText":
+            changes = {"entities": None, **limits.message_text(params)}
+        elif name == "editMessageCaption":
+            changes = {"caption": None, "caption_entities": None, **limits.message_caption(params)}
+        markup = limits.reply_markup(params)
+        limits.check_modified(message, changes, markup)
+        for field, value in changes.items():
+            if value is None:
+                message.pop(field, None)
+            else:
+                message[field] = value
+        message.pop("reply_markup", None)  # an edit without a keyboard removes it
+        if (keyboard := limits.inline_keyboard(markup)) is not None:
+            message["reply_markup"] = keyboard
+        self._messages[key] = message
+        return message
 
     @staticmethod
     def _stub_message(chat_id: int, message_id: int) -> dict[str, Any]:

@@ -125,4 +125,6 @@ async def test_run_with_web_serves_the_console_beside_the_bot(
             assert "概览" in await page.text()
     finally:
         process.terminate()
-        await asyncio.to_thread(process.communicate, timeout=15)
+        _, err = await asyncio.to_thread(process.communicate, timeout=15)
+    token = link.rpartition("/")[2]
+    assert token not in err  # a sign-in link is a password for ten minutes: never logged

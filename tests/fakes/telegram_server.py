@@ -53,6 +53,15 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from bot import telegram_limits as limits
+from bot.telegram_limits import (
+    MAX_CALLBACK_DATA_BYTES,
+    MAX_CAPTION_LENGTH,
+    MAX_TEXT_LENGTH,
+    TelegramRefusal,
+    parse_html,
+)
+
 __all__ = [
     "DEFAULT_BOT_USER",
     "DEFAULT_TOKEN",
@@ -86,9 +95,6 @@ DEFAULT_BOT_USER: dict[str, Any] = {
 }
 """What ``getMe`` answers (plus ``id``, taken from the first token)."""
 
-MAX_TEXT_LENGTH = 4096
-MAX_CAPTION_LENGTH = 1024
-MAX_CALLBACK_DATA_BYTES = 64
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 _MESSAGE_UPDATE_TYPES = (
@@ -117,21 +123,6 @@ _CHAT_ACTIONS = frozenset(
     }
 )
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
-_INLINE_BUTTON_ACTIONS = frozenset(
-    {
-        "url",
-        "callback_data",
-        "web_app",
-        "login_url",
-        "switch_inline_query",
-        "switch_inline_query_current_chat",
-        "switch_inline_query_chosen_chat",
-        "copy_text",
-        "callback_game",
-        "pay",
-    }
-)
-
 # Parameters Telegram types as strings: never JSON-decoded, even when they look like numbers.
 _STRING_PARAMS = frozenset(
     {
@@ -421,13 +412,6 @@ class _Poll:
     superseded: bool = False
 
 
-@dataclass
-class _OpenTag:
-    name: str
-    entity: dict[str, Any] | None
-    start: int
-
-
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -435,10 +419,6 @@ def _short(value: Any, limit: int = 60) -> str:
 
 def _same_chat(a: Any, b: Any) -> bool:
     return a is not None and b is not None and str(a) == str(b)
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _now() -> int:
@@ -540,150 +520,11 @@ def _detect_entities(text: str) -> list[dict[str, Any]]:
             entities.append(
                 {
                     "type": kind,
-                    "offset": _utf16_len(text[: match.start()]),
-                    "length": _utf16_len(match.group()),
+                    "offset": limits.utf16_length(text[: match.start()]),
+                    "length": limits.utf16_length(match.group()),
                 }
             )
     return sorted(entities, key=lambda entity: entity["offset"])
-
-
-# --------------------------------------------------------------------------------------------
-# HTML parse mode
-# --------------------------------------------------------------------------------------------
-
-_HTML_TAGS = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "tg-spoiler": "spoiler",
-    "span": "spoiler",
-    "a": "text_link",
-    "code": "code",
-    "pre": "pre",
-    "blockquote": "blockquote",
-    "tg-emoji": "custom_emoji",
-}
-_HTML_TAG_RE = re.compile(r"([A-Za-z][A-Za-z0-9-]*)(.*)", re.DOTALL)
-_HTML_ATTR_RE = re.compile(
-    r"\s*([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+)))?"
-)
-_HTML_ENTITY_RE = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{1,8});")
-_HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-
-
-def _parse_error(detail: str) -> TelegramApiError:
-    return _bad_request(f"can't parse entities: {detail}")
-
-
-def _html_attrs(source: str) -> dict[str, str]:
-    attrs: dict[str, str] = {}
-    for match in _HTML_ATTR_RE.finditer(source.rstrip("/ \t\r\n")):
-        name, *values = match.groups()
-        attrs[name.lower()] = next((value for value in values if value is not None), "")
-    return attrs
-
-
-def _html_entity(name: str, attrs: Mapping[str, str], stack: list[_OpenTag]) -> dict[str, Any]:
-    kind = _HTML_TAGS[name]
-    entity: dict[str, Any] = {"type": kind}
-    if name == "span" and attrs.get("class") != "tg-spoiler":
-        raise _parse_error('Tag "span" must have class "tg-spoiler"')
-    if name == "a":
-        entity["url"] = attrs.get("href", "")
-    elif name == "tg-emoji":
-        if "emoji-id" not in attrs:
-            raise _parse_error('Tag "tg-emoji" must have attribute "emoji-id"')
-        entity["custom_emoji_id"] = attrs["emoji-id"]
-    elif name == "blockquote" and "expandable" in attrs:
-        entity["type"] = "expandable_blockquote"
-    elif name == "code" and stack and stack[-1].name == "pre" and stack[-1].entity is not None:
-        language = attrs.get("class", "")
-        if language.startswith("language-"):
-            stack[-1].entity["language"] = language.removeprefix("language-")
-    return entity
-
-
-def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
-    """Parse Telegram's HTML parse mode into plain text and entities (UTF-16 offsets).
-
-    Raises :class:`TelegramApiError` (400 ``Bad Request: can't parse entities: ...``) for what
-    Telegram rejects: unsupported tags, unclosed or mismatched tags, a bare ``<``.
-    """
-    out: list[str] = []
-    offset = 0
-    entities: list[dict[str, Any]] = []
-    stack: list[_OpenTag] = []
-    position = 0
-    while position < len(source):
-        char = source[position]
-        if char == "<":
-            byte_offset = len(source[:position].encode())
-            end = source.find(">", position + 1)
-            if end == -1:
-                raise _parse_error(f"Unclosed start tag at byte offset {byte_offset}")
-            body = source[position + 1 : end]
-            position = end + 1
-            if body.startswith("/"):
-                name = body[1:].strip().lower()
-                if not stack:
-                    raise _parse_error(f"Unexpected end tag at byte offset {byte_offset}")
-                tag = stack.pop()
-                if name and name != tag.name:
-                    raise _parse_error(
-                        f"Unmatched end tag at byte offset {byte_offset}, "
-                        f'expected "</{tag.name}>", found "</{name}>"'
-                    )
-                if tag.entity is not None and offset > tag.start:
-                    entities.append(
-                        {**tag.entity, "offset": tag.start, "length": offset - tag.start}
-                    )
-                continue
-            match = _HTML_TAG_RE.fullmatch(body)
-            name = match.group(1).lower() if match else ""
-            if name not in _HTML_TAGS:
-                shown = name or (body.split() or [""])[0]
-                raise _parse_error(f'Unsupported start tag "{shown}" at byte offset {byte_offset}')
-            assert match is not None
-            attrs = _html_attrs(match.group(2))
-            entity: dict[str, Any] | None = _html_entity(name, attrs, stack)
-            if name == "code" and stack and stack[-1].name == "pre":
-                entity = None  # <pre><code class="language-x"> is one pre entity
-            elif name == "a" and not attrs.get("href"):
-                entity = None
-            stack.append(_OpenTag(name, entity, offset))
-            continue
-        if char == "&":
-            match = _HTML_ENTITY_RE.match(source, position)
-            if match:
-                decoded = _decode_html_entity(match.group(1))
-                if decoded is not None:
-                    out.append(decoded)
-                    offset += _utf16_len(decoded)
-                    position = match.end()
-                    continue
-        out.append(char)
-        offset += _utf16_len(char)
-        position += 1
-    if stack:
-        raise _parse_error(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
-    entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
-    return "".join(out), entities
-
-
-def _decode_html_entity(name: str) -> str | None:
-    if name.startswith(("#x", "#X")):
-        code = int(name[2:], 16)
-    elif name.startswith("#"):
-        code = int(name[1:])
-    else:
-        return _HTML_NAMED.get(name)
-    return chr(code) if 0 < code <= 0x10FFFF else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1155,6 +996,8 @@ class FakeTelegramServer:
                 outcome = await outcome
         except TelegramApiError as error:
             return self._record_answer(call, error)
+        except TelegramRefusal as refusal:
+            return self._record_answer(call, TelegramApiError(400, refusal.description))
         return self._record_answer(call, outcome)
 
     def _record_answer(self, call: Call, outcome: Any) -> web.Response:
@@ -1413,14 +1256,7 @@ class FakeTelegramServer:
 
     def _send_message(self, call: Call) -> dict[str, Any]:
         chat_id = self._target_chat(call.params)
-        text, entities = self._formatted(call.params, "text", "entities")
-        if not text.strip():
-            raise _bad_request("message text is empty")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise _bad_request("message is too long")
-        content: dict[str, Any] = {"text": text}
-        if entities:
-            content["entities"] = entities
+        content = limits.message_text(call.params)
         if isinstance(options := call.params.get("link_preview_options"), dict):
             content["link_preview_options"] = options
         return self._new_bot_message(chat_id, call.params, content)
@@ -1443,7 +1279,9 @@ class FakeTelegramServer:
         ]
         for size in sizes:  # re-sending message.photo[-1].file_id works, as on Telegram
             self._files[size["file_id"]] = copy.deepcopy(photo)
-        return self._new_bot_message(chat_id, call.params, {"photo": sizes, **self._caption(call)})
+        return self._new_bot_message(
+            chat_id, call.params, {"photo": sizes, **limits.message_caption(call.params)}
+        )
 
     def _send_document(self, call: Call) -> dict[str, Any]:
         chat_id = self._target_chat(call.params)
@@ -1452,7 +1290,7 @@ class FakeTelegramServer:
             raise _bad_request("there is no document in the request")
         document = self._file_meta(source, kind="document")
         return self._new_bot_message(
-            chat_id, call.params, {"document": document, **self._caption(call)}
+            chat_id, call.params, {"document": document, **limits.message_caption(call.params)}
         )
 
     def _send_location(self, call: Call) -> dict[str, Any]:
@@ -1481,7 +1319,7 @@ class FakeTelegramServer:
         if "caption" in call.params:
             content.pop("caption", None)
             content.pop("caption_entities", None)
-            content.update(self._caption(call))
+            content.update(limits.message_caption(call.params))
         message = self._new_bot_message(chat_id, call.params, content)
         return {"message_id": message["message_id"]}
 
@@ -1491,39 +1329,6 @@ class FakeTelegramServer:
         if action not in _CHAT_ACTIONS:
             raise _bad_request("wrong parameter action in request")
         return True
-
-    def _caption(self, call: Call) -> dict[str, Any]:
-        if call.params.get("caption") in (None, ""):
-            return {}
-        caption, entities = self._formatted(call.params, "caption", "caption_entities")
-        if len(caption) > MAX_CAPTION_LENGTH:
-            raise _bad_request("message caption is too long")
-        content: dict[str, Any] = {"caption": caption}
-        if entities:
-            content["caption_entities"] = entities
-        return content
-
-    def _formatted(
-        self, params: Mapping[str, Any], text_key: str, entities_key: str
-    ) -> tuple[str, list[dict[str, Any]]]:
-        """The text as Telegram stores it: parsed with ``parse_mode`` unless entities are given."""
-        text = params.get(text_key)
-        if text in (None, ""):
-            raise _bad_request("message text is empty")
-        text = str(text)
-        entities = params.get(entities_key)
-        if entities not in (None, ""):
-            if not isinstance(entities, list):
-                raise _bad_request("can't parse entities JSON object")
-            return text, copy.deepcopy(entities)
-        parse_mode = str(params.get("parse_mode") or "")
-        if not parse_mode:
-            return text, []
-        if parse_mode.lower() == "html":
-            return parse_html(text)
-        if parse_mode.lower() in ("markdown", "markdownv2"):
-            return text, []  # not parsed by the fake: the text is kept as sent
-        raise _bad_request(f"unsupported parse_mode {parse_mode!r}")
 
     def _file_meta(self, source: Any, *, kind: str) -> dict[str, Any]:
         """The Telegram file object for an upload, a known file_id or an URL."""
@@ -1558,7 +1363,7 @@ class FakeTelegramServer:
     def _new_bot_message(
         self, chat_id: int, params: Mapping[str, Any], content: Mapping[str, Any]
     ) -> dict[str, Any]:
-        markup = self._reply_markup(params)
+        markup = limits.reply_markup(params)
         reply_to = self._replied_message(chat_id, params)
         message: dict[str, Any] = {
             "message_id": self._allocate_message_id(chat_id),
@@ -1596,29 +1401,6 @@ class FakeTelegramServer:
             raise _bad_request("message to be replied not found")
         return stored
 
-    def _reply_markup(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The decoded ``reply_markup``, checked the way Telegram checks inline keyboards."""
-        markup = params.get("reply_markup")
-        if markup in (None, ""):
-            return None
-        if not isinstance(markup, dict):
-            raise _bad_request("can't parse reply keyboard markup JSON object")
-        keyboard = markup.get("inline_keyboard")
-        if keyboard is None:
-            return copy.deepcopy(markup)
-        if not isinstance(keyboard, list) or not all(isinstance(row, list) for row in keyboard):
-            raise _bad_request("can't parse inline keyboard button: InlineKeyboardButton expected")
-        for row in keyboard:
-            for button in row:
-                if not isinstance(button, dict) or not button.get("text"):
-                    raise _bad_request("can't parse inline keyboard button: Text must be non-empty")
-                if not _INLINE_BUTTON_ACTIONS & button.keys():
-                    raise _bad_request("text buttons are unallowed in the inline keyboard")
-                data = button.get("callback_data")
-                if data is not None and not 1 <= len(str(data).encode()) <= 64:
-                    raise _bad_request("BUTTON_DATA_INVALID")
-        return copy.deepcopy(markup)
-
     # ---------------------------------------------------------------- editing
 
     def _editable_message(self, call: Call) -> dict[str, Any] | None:
@@ -1642,14 +1424,8 @@ class FakeTelegramServer:
         """Apply an edit, or fail like Telegram when nothing changes."""
         if message is None:
             return True  # inline messages: Telegram answers True
-        old_markup = message.get("reply_markup")
-        new_markup = markup if isinstance(markup, dict) and "inline_keyboard" in markup else None
-        unchanged = all(message.get(key) == value for key, value in changes.items())
-        if unchanged and old_markup == new_markup:
-            raise _bad_request(
-                "message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message"
-            )
+        limits.check_modified(message, changes, markup)
+        new_markup = limits.inline_keyboard(markup)
         for key, value in changes.items():
             if value in (None, [], ""):
                 message.pop(key, None)
@@ -1664,20 +1440,16 @@ class FakeTelegramServer:
 
     def _edit_message_text(self, call: Call) -> dict[str, Any] | bool:
         message = self._editable_message(call)
-        text, entities = self._formatted(call.params, "text", "entities")
-        if not text.strip():
-            raise _bad_request("message text is empty")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise _bad_request("message is too long")
-        markup = self._reply_markup(call.params)
+        content = limits.message_text(call.params)
+        markup = limits.reply_markup(call.params)
         if message is not None and "text" not in message:
             raise _bad_request("there is no text in the message to edit")
-        return self._apply_edit(message, {"text": text, "entities": entities or None}, markup)
+        return self._apply_edit(message, {"entities": None, **content}, markup)
 
     def _edit_message_caption(self, call: Call) -> dict[str, Any] | bool:
         message = self._editable_message(call)
-        caption = self._caption(call)
-        markup = self._reply_markup(call.params)
+        caption = limits.message_caption(call.params)
+        markup = limits.reply_markup(call.params)
         if message is not None and "text" in message:
             raise _bad_request("there is no caption in the message to edit")
         changes = {
@@ -1688,7 +1460,7 @@ class FakeTelegramServer:
 
     def _edit_message_reply_markup(self, call: Call) -> dict[str, Any] | bool:
         message = self._editable_message(call)
-        return self._apply_edit(message, {}, self._reply_markup(call.params))
+        return self._apply_edit(message, {}, limits.reply_markup(call.params))
 
     def _delete_message(self, call: Call) -> bool:
         chat_id = self._target_chat(call.params)
@@ -1699,6 +1471,7 @@ class FakeTelegramServer:
 
     def _answer_callback_query(self, call: Call) -> bool:
         query_id = str(_require(call.params, "callback_query_id"))
+        limits.callback_answer(call.params)
         if self._callback_queries.get(query_id, True):
             raise _bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
