@@ -21,7 +21,7 @@ async def area_path(user: User, regions: RegionRepo) -> str | None:
     if user.role not in HANDLER_ROLES:
         return None
     if user.area_code is None:
-        return ""
+        return "" if user.role == Role.ADMIN else None
     path = await regions.path(user.area_code)
     return unit_path(path) if path else None
 
