@@ -221,8 +221,9 @@ class OutboxWorker:
         return len(messages)
 
     async def _send_chat(self, ids: list[int]) -> None:
-        """One chat's claimed rows, in order, each committed once sent (or rescheduled). No
-        connection is held while Telegram is waited for."""
+        """One chat's claimed rows, in order, each committed once sent (or rescheduled), so that
+        a crash in the middle of a batch sends none of the earlier rows again. No connection is
+        held while Telegram is waited for."""
         heartbeat = asyncio.create_task(self._heartbeat(ids))
         try:
             async with self.sessionmaker() as session:

@@ -66,7 +66,8 @@ class OutboxRepo:
         if not ids:
             return []
         # Only rows still unsent and unleased are taken: a replica that claimed (or sent) them
-        # since they were read keeps them.
+        # since they were read keeps them (tests/integration/test_outbox_race.py). The commit
+        # makes the lease visible to the other replicas before anything is sent.
         claimed = await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), _pending(), _unleased(now))

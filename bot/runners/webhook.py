@@ -1,9 +1,9 @@
 """`huhuqing run --webhook`: Telegram posts updates to HUHUQING_WEBHOOK_URL.
 
-Each update is processed before Telegram gets its 200 (aiogram's default answers first), so a
-report is committed before Telegram considers it delivered; a failure makes Telegram retry, and
-a repeated update never makes a second case (cases remember their update id). The same server
-answers GET /metrics and /healthz (bot/metrics.py).
+Each update is processed before Telegram gets its 200 (aiogram's default answers first;
+add_webhook turns that off), so a report is committed before Telegram considers it delivered;
+a failure makes Telegram retry, and a repeated update never makes a second case (cases remember
+their update id). The same server answers GET /metrics and /healthz (bot/metrics.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 import signal
 from urllib.parse import urlsplit
 
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -43,9 +44,7 @@ async def run_webhook(settings: Settings, url: str, secret: str) -> None:
                     "a public https:// address on port 443, 80, 88 or 8443 with a valid "
                     "certificate"
                 ) from None
-        SimpleRequestHandler(
-            dispatcher, bot, secret_token=secret, handle_in_background=False
-        ).register(app, path=path)
+        add_webhook(app, bot, dispatcher, path, secret)
         runner = web.AppRunner(app)
         await runner.setup()
         host, _, port = settings.webhook_listen.rpartition(":")
@@ -55,6 +54,16 @@ async def run_webhook(settings: Settings, url: str, secret: str) -> None:
             await _until_stopped()
         finally:
             await runner.cleanup()
+
+
+def add_webhook(
+    app: web.Application, bot: Bot, dispatcher: Dispatcher, path: str, secret: str
+) -> None:
+    """Take Telegram's posts at ``path`` (refused without ``secret``): each update is processed
+    before the 200 is sent (tests/integration/test_webhook_app.py)."""
+    SimpleRequestHandler(dispatcher, bot, secret_token=secret, handle_in_background=False).register(
+        app, path=path
+    )
 
 
 async def _first_replica(settings: Settings) -> bool:

@@ -500,6 +500,45 @@ async def test_a_heartbeat_keeps_the_lease_of_a_slow_send(
     assert row.locked_until is None
 
 
+class KilledAtSecondSend(LocalSession):
+    """The first sendMessage goes through; the second never returns (the process is killed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sends = 0
+        self.second = asyncio.Event()
+
+    async def make_request(self, bot: Bot, method: Any, timeout: int | None = None) -> Any:
+        if method.__api_method__ == "sendMessage":
+            self.sends += 1
+            if self.sends == 2:
+                self.second.set()
+                await asyncio.Event().wait()
+        return await super().make_request(bot, method, timeout)
+
+
+async def test_a_message_sent_before_a_crash_is_not_sent_again(
+    db: Database, clock: Clock, telegram: Telegram
+) -> None:
+    async with db.sessionmaker() as session:
+        for text in ("first", "second"):
+            session.add(OutboxMessage(chat_id=CADRE, text=text, next_attempt_at=clock.now))
+        await session.commit()
+    killed = KilledAtSecondSend()
+    dying = OutboxWorker(Bot(TOKEN, session=killed), db.sessionmaker, clock, instance="bot-1")
+    task = asyncio.create_task(dying.send_due())
+    await asyncio.wait_for(killed.second.wait(), 5)
+    task.cancel()  # killed while Telegram has the second message of the batch
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    first, second = await rows(db)
+    assert (first.sent_at, second.sent_at) == (clock.now, None)  # each committed once sent
+    restarted = OutboxWorker(Bot(TOKEN, session=telegram), db.sessionmaker, clock, instance="bot-1")
+    await restarted.release_own()
+    await deliver(restarted)
+    assert delivered(killed) + delivered(telegram) == [(CADRE, "first"), (CADRE, "second")]
+
+
 class OneChatStuck(LocalSession):
     """Every message to GROUP waits at the gate (its pace, a long 429); others go at once."""
 
