@@ -11,12 +11,13 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.context import get_i18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from db.models import RegionLevel
+from db.models import Region, RegionLevel
 from db.regions import Lookup, RegionRepo
 from handlers.keyboards import RegionNav, RegionPick
 from knowledge.normalize import to_traditional
 
 PAGE_SIZE = 8
+MAX_PLACE_BUTTONS = 20
 
 CHOOSE_PROMPT = {
     RegionLevel.PROVINCE: __("Choose your province:"),
@@ -109,8 +110,20 @@ def _back_only(code: str | None) -> InlineKeyboardMarkup | None:
     return keyboard.as_markup()
 
 
+def place_choices(lookup: Lookup) -> list[Region]:
+    """The matching places given a button: Telegram refuses a keyboard of over 100 buttons, and
+    a common name (新村, 红星村) is shared by thousands of villages across the country."""
+    return lookup.regions[:MAX_PLACE_BUTTONS]
+
+
 def which_place(lookup: Lookup, typed: str) -> str:
     """The question above the buttons of several matching places, or of a guessed one."""
     if lookup.exact:
-        return _("Several places match “{name}”. Which one is yours?").format(name=quote(typed))
-    return _("Did you mean one of these?")
+        text = _("Several places match “{name}”. Which one is yours?").format(name=quote(typed))
+    else:
+        text = _("Did you mean one of these?")
+    if len(lookup.regions) > MAX_PLACE_BUTTONS:
+        text += "\n" + _("(The first {shown} of {count} places with this name are shown.)").format(
+            shown=MAX_PLACE_BUTTONS, count=len(lookup.regions)
+        )
+    return text

@@ -28,7 +28,7 @@ from grievances.service import CaseService, Renderer, Report
 from handlers.filters import PLAIN_TEXT, PRIVATE, PRIVATE_CALLBACK
 from handlers.keyboards import ReportAbout, ReportCategory, ReportPlace, ReportStep
 from handlers.notices import category_name
-from handlers.places import local_name, which_place
+from handlers.places import local_name, place_choices, which_place
 from handlers.text_input import clean_text, visible_length
 from knowledge.intent import Chatter, chatter, looks_like_grievance
 from knowledge.normalize import compact
@@ -347,7 +347,7 @@ async def typed_place(
         return
     if villages and (lookup.exact or names_a_place(typed)):
         keyboard = InlineKeyboardBuilder()
-        for village in villages:
+        for village in place_choices(lookup):
             label = local_name(await regions.full_name(village.code))
             keyboard.button(text=label, callback_data=ReportPlace(code=village.code))
         keyboard.adjust(1)

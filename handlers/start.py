@@ -22,7 +22,7 @@ from handlers.ask import answer_question
 from handlers.cases import work_summary
 from handlers.filters import PLAIN_TEXT
 from handlers.keyboards import RegionNav, RegionPick
-from handlers.places import VillageChoice, local_name, region_picker, which_place
+from handlers.places import VillageChoice, local_name, place_choices, region_picker, which_place
 from knowledge.service import KnowledgeBase
 
 MAX_TYPED_NAME = 50
@@ -263,7 +263,7 @@ async def typed_place(
         await message.answer(text, reply_markup=markup)
         return
     keyboard = InlineKeyboardBuilder()
-    for region in matches:
+    for region in place_choices(lookup):
         label = local_name(await regions.full_name(region.code))
         data = (
             RegionPick(code=region.code)

@@ -51,6 +51,10 @@ class Console:
         session.on_call = self.show
 
     def show(self, call: ApiCall) -> None:
+        if call.error is not None:  # refused as Telegram refuses it: the user would see nothing
+            print(f"  ✗ {call.method} refused: {call.error}", file=self.out)
+            self.out.flush()
+            return
         if call.method == "answerCallbackQuery" and call.params.get("text"):
             print(f"  ({html_to_text(call.params['text'])})", file=self.out)
         if str(call.params.get("chat_id")) != str(self.user.id):

@@ -23,7 +23,9 @@ What it models, as Telegram does:
 * messages the bot sent are stored per chat (``message_id`` counts per chat, shared with the users'
   messages), so edits, deletes, replies and button presses see them; HTML ``parse_mode`` is parsed
   into entities and rejected like Telegram rejects it; the errors Telegram gives for empty or too
-  long texts, unchanged edits, oversized callback data, invalid commands... are given too.
+  long texts and captions, unchanged edits, oversized callback data, too many buttons, too long
+  callback answers, invalid commands... are given too. The message rules are
+  :mod:`bot.telegram_limits`, shared with the in-process :class:`bot.local_session.LocalSession`.
 
 Everything the bot calls is recorded in :attr:`FakeTelegramServer.calls`; tests inject updates with
 :meth:`~FakeTelegramServer.push_update`, :meth:`~FakeTelegramServer.send_text` and

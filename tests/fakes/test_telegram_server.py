@@ -320,6 +320,33 @@ async def test_text_over_4096_characters_is_rejected(bot: Bot, server: FakeTeleg
     assert [call.status for call in server.calls_of("sendMessage")] == [200, 400, 400]
 
 
+async def test_the_shared_telegram_limits_are_enforced_over_http(
+    bot: Bot, server: FakeTelegramServer
+) -> None:
+    """The rules of bot.telegram_limits, answered over the wire as Telegram answers them."""
+    wide = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=str(n), callback_data="x") for n in range(9)]]
+    )
+    refused = {
+        "Bad Request: BUTTONS_TOO_MUCH": bot.send_message(USER, "x", reply_markup=wide),
+        "Bad Request: message caption is too long": bot.send_photo(
+            USER, BufferedInputFile(b"png", "a.png"), caption="图" * 1025
+        ),
+        'Bad Request: can\'t parse entities: Unsupported start tag "" at byte offset 2': (
+            bot.send_message(USER, "a < b", parse_mode="HTML")
+        ),
+    }
+    for description, request in refused.items():
+        with pytest.raises(TelegramBadRequest) as raised:
+            await request
+        assert raised.value.message == description
+    sent = await bot.send_message(USER, "选", reply_markup=KEYBOARD)
+    query_id = server.press_button(USER, "rn:", message_id=sent.message_id)["callback_query"]["id"]
+    with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
+        await bot.answer_callback_query(query_id, text="已" * 201)
+    await bot.send_message(USER, "😀" * 4096)  # Telegram counts characters, not UTF-16 units
+
+
 async def test_unknown_token_is_unauthorized(server: FakeTelegramServer) -> None:
     intruder = make_bot(server, token="13:WRONG")
     try:
