@@ -38,6 +38,8 @@ class ApiCall:
     params: dict[str, Any]
     result: Any = None
     error: str | None = None  # Telegram's description when the call was refused
+    # Refused by Telegram's rules (bot/telegram_limits.py), not by an error a test queued.
+    breaks_limits: bool = False
 
     @property
     def text(self) -> str | None:
@@ -89,8 +91,10 @@ class LocalSession(BaseSession):
             if value is not None
         }
         params = {key: value for key, value in params.items() if value is not None}
-        body, status = self._respond(name, params)
-        call = ApiCall(name, params, body.get("result"), body.get("description"))
+        body, status, queued = self._respond(name, params)
+        call = ApiCall(
+            name, params, body.get("result"), body.get("description"), status != 200 and not queued
+        )
         self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
@@ -99,7 +103,8 @@ class LocalSession(BaseSession):
         )
         return response.result  # type: ignore[return-value]
 
-    def _respond(self, name: str, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def _respond(self, name: str, params: dict[str, Any]) -> tuple[dict[str, Any], int, bool]:
+        """Telegram's answer, its status, and whether it was an error queued by fail_next."""
         for index, (method, error) in enumerate(self._errors):
             chat = params.get("chat_id")
             if method == name and error.chat_id in (None, chat):
@@ -113,12 +118,12 @@ class LocalSession(BaseSession):
                     body["parameters"] = {"retry_after": error.retry_after}
                 if error.migrate_to_chat_id is not None:
                     body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
-                return body, error.error_code
+                return body, error.error_code, True
         try:
-            return {"ok": True, "result": self._result(name, params)}, 200
+            return {"ok": True, "result": self._result(name, params)}, 200, False
         except TelegramRefusal as refusal:
             body = {"ok": False, "error_code": refusal.error_code, "description": str(refusal)}
-            return body, refusal.error_code
+            return body, refusal.error_code, False
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         """Telegram's answer to a call it accepts; raises :class:`TelegramRefusal` otherwise."""

@@ -37,14 +37,14 @@ class BotHarness:
         start = len(self.session.calls)
         update = self.updates.text(self._user(user_id, lang), text)
         await self.dispatcher.feed_update(self.bot, update)
-        return self.session.calls[start:]
+        return self._within_limits(self.session.calls[start:])
 
     async def deliver(self) -> list[ApiCall]:
         """Run the outbox worker once, as the running bot does every second."""
         start = len(self.session.calls)
         while await self.outbox.send_due():
             pass
-        return self.session.calls[start:]
+        return self._within_limits(self.session.calls[start:])
 
     async def send_in(
         self, chat_id: int, user_id: int, text: str, lang: str | None = None
@@ -54,7 +54,7 @@ class BotHarness:
         chat = Chat(id=chat_id, type="supergroup", title="乡镇工作群")
         update = self.updates.text(self._user(user_id, lang), text, chat=chat)
         await self.dispatcher.feed_update(self.bot, update)
-        return self.session.calls[start:]
+        return self._within_limits(self.session.calls[start:])
 
     async def press_prefix(
         self, user_id: int, prefix: str, chat_id: int | None = None, lang: str | None = None
@@ -78,7 +78,7 @@ class BotHarness:
                         self.shown_at(chat, call.result["message_id"]),
                     )
                     await self.dispatcher.feed_update(self.bot, update)
-                    return self.session.calls[start:]
+                    return self._within_limits(self.session.calls[start:])
         raise AssertionError(f"no button {prefix!r} in chat {chat}")
 
     async def press(self, user_id: int, label: str, lang: str | None = None) -> list[ApiCall]:
@@ -95,7 +95,20 @@ class BotHarness:
             self._user(user_id, lang), data, message_id, shown_at=self.shown_at(user_id, message_id)
         )
         await self.dispatcher.feed_update(self.bot, update)
-        return self.session.calls[start:]
+        return self._within_limits(self.session.calls[start:])
+
+    def _within_limits(self, calls: list[ApiCall]) -> list[ApiCall]:
+        """The calls, if Telegram would have taken every one: a message it refuses (too long,
+        bad HTML, too many buttons…) fails the test even when the test did not look at it. An
+        edit that changes nothing is the one refusal the bot expects and shrugs off."""
+        refused = [
+            f"{call.method}: {call.error}"
+            for call in calls
+            if call.breaks_limits and "message is not modified" not in (call.error or "")
+        ]  # "not modified" is answered as harmless by design (handlers/errors.py)
+        if refused:
+            raise AssertionError(f"Telegram would refuse: {refused}")
+        return calls
 
     def shown_at(self, chat_id: int, message_id: int) -> datetime | None:
         """When the bot sent that message, as Telegram tells in a button press."""
