@@ -48,6 +48,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, insert, select
 
+from bench.percentiles import nearest_rank
 from db import migrate
 from db.models import Case, User, utcnow
 from db.region_import import SAMPLE_REGIONS, import_regions
@@ -602,12 +603,6 @@ async def flush_redis(url: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    return values[min(len(values) - 1, int(share * len(values)))]
-
-
 def print_runs(runs: dict[str, Run]) -> None:
     print(
         f"{'run':<15} {'burst':<9} {'sent':>5} {'real':>5} {'sorry':>5} {'none':>5} "
@@ -619,8 +614,8 @@ def print_runs(runs: dict[str, Run]) -> None:
             print(
                 f"{run.name:<15} {burst.name:<9} {len(burst.pushed):>5} {len(burst.real()):>5} "
                 f"{burst.count('apology'):>5} {len(burst.pushed) - len(burst.replies):>5} "
-                f"{burst.per_second():>7.1f} {percentile(latencies, 0.5):>7.2f}s "
-                f"{percentile(latencies, 0.99):>7.2f}s  "
+                f"{burst.per_second():>7.1f} {nearest_rank(latencies, 0.5):>7.2f}s "
+                f"{nearest_rank(latencies, 0.99):>7.2f}s  "
                 f"{burst.harness_cpu:.0%}/{burst.bot_cpu:.0%}, {burst.harness_lag * 1000:.0f} ms"
             )
 

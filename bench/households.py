@@ -28,6 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
+from bench.percentiles import nearest_rank
 from db import migrate
 from db.household_template import HEADER, Helper, HouseholdData, Measure, Visit, format_row
 from db.models import HelperRole, Household, HouseholdBinding, MeasureStatus, Region, User
@@ -296,14 +297,9 @@ async def bind_users(url: str, count: int, seed: int = 9) -> list[int]:
     return users
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def summary(label: str, timings: list[float]) -> str:
-    return (f"  {label:<24} p50 {percentile(timings, 0.5):6.1f} ms, "
-            f"p99 {percentile(timings, 0.99):6.1f} ms ({len(timings)})")  # fmt: skip
+    return (f"  {label:<24} p50 {nearest_rank(timings, 0.5):6.1f} ms, "
+            f"p99 {nearest_rank(timings, 0.99):6.1f} ms ({len(timings)})")  # fmt: skip
 
 
 class Clock:

@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.percentiles import nearest_rank
 from knowledge.entries import Entry
 from knowledge.loader import bundled_files, load_files
 from knowledge.search import KnowledgeIndex
@@ -48,11 +49,6 @@ def latencies(index: KnowledgeIndex, questions: list[str], repeat: int = 5) -> l
             index.search(question)
             timings.append((time.perf_counter() - started) * 1000)
     return timings
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def cold_start(runs: int = 5) -> float:
@@ -98,7 +94,7 @@ def main() -> None:
         timings = latencies(index, questions)
         print(
             f"{total:>5} entries: build {build_ms:6.0f} ms; per question "
-            f"p50 {percentile(timings, 0.5):.2f} ms, p99 {percentile(timings, 0.99):.2f} ms "
+            f"p50 {nearest_rank(timings, 0.5):.2f} ms, p99 {nearest_rank(timings, 0.99):.2f} ms "
             f"({len(timings)} searches); peak RSS after loading "
             f"{memory_after_loading(total):.0f} MiB"
         )
