@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import logging
+import os
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
