@@ -443,6 +443,42 @@ async def test_a_restarted_instance_sends_the_rows_it_held_at_once(
     assert delivered(telegram) == [(CADRE, f"new_case {case.number}")]
 
 
+async def test_a_restart_releases_only_its_own_leases(db: Database, clock: Clock) -> None:
+    """Starting up, an instance ends the leases it held before it stopped — never the ones of a
+    replica that is sending right now (TESTING.md: a surviving mutant found this untested)."""
+    await people(db, (CADRE, Role.CADRE, TOWNSHIP), (CADRE_2, Role.CADRE, TOWNSHIP))
+    await submit(db, clock)
+    async with db.sessionmaker() as session:
+        repo = OutboxRepo(session)
+        [mine] = await repo.claim(clock.now, 1, "bot-1")
+        [theirs] = await repo.claim(clock.now, 1, "bot-2")
+        await session.commit()
+        assert await repo.release("bot-1") == 1
+        await session.commit()
+    held = {row.id: row.locked_by for row in await rows(db)}
+    assert held[mine.id] is None
+    assert held[theirs.id] == "bot-2"
+
+
+async def test_a_heartbeat_renews_only_its_own_leases(db: Database, clock: Clock) -> None:
+    """A replica whose lease ran out and was taken over cannot take the row back by beating."""
+    await people(db, (CADRE, Role.CADRE, TOWNSHIP))
+    await submit(db, clock)
+    async with db.sessionmaker() as session:
+        repo = OutboxRepo(session)
+        [row] = await repo.claim(clock.now, 1, "slow")
+        await session.commit()
+        clock.advance(minutes=1)  # its lease ran out; another replica takes the row
+        assert [taken.id for taken in await repo.claim(clock.now, 1, "fast")] == [row.id]
+        await session.commit()
+        await repo.extend([row.id], "slow", clock.now + timedelta(minutes=5))
+        await session.commit()
+    [after] = [stored for stored in await rows(db) if stored.id == row.id]
+    assert after.locked_by == "fast"
+    assert after.locked_until is not None
+    assert after.locked_until < clock.now + timedelta(minutes=1)
+
+
 class GatedSession(LocalSession):
     """sendMessage waits until the test opens the gate: a send that takes long."""
 
