@@ -438,8 +438,9 @@ async def test_a_restarted_instance_sends_the_rows_it_held_at_once(
             if delivered(telegram):
                 break
             await asyncio.sleep(0.01)
-    finally:
+    finally:  # stopped before the database closes: a worker mid-query would hang the teardown
         running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
     assert delivered(telegram) == [(CADRE, f"new_case {case.number}")]
 
 
