@@ -27,7 +27,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 async def create_app(settings: Settings, database: Database) -> web.Application:
-    app = web.Application(middlewares=[security], client_max_size=5 * 1024 * 1024)
+    # A county's household registry as XLSX runs to megabytes: uploads up to 32 MB.
+    app = web.Application(middlewares=[security], client_max_size=32 * 1024 * 1024)
     app[SETTINGS] = settings
     app[DATABASE] = database
     app[I18N] = create_i18n(settings.default_locale)
