@@ -15,13 +15,13 @@ import asyncio
 import random
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import insert, text
 
+from bench.databases import scratch_postgres
 from bench.percentiles import nearest_rank
 from bot.app import prepare
 from bot.config import Settings
@@ -211,17 +211,8 @@ async def main() -> None:
     if await services.postgres_problem():
         print("PostgreSQL: skipped,", await services.postgres_problem())
         return
-    import asyncpg
-
-    name = f"huhuqing_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(args.postgres.replace("+asyncpg", ""))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"{args.postgres.rsplit('/', 1)[0]}/{name}"
+    async with scratch_postgres(args.postgres) as url:
         await measure("PostgreSQL", url, args.cases, args.samples)
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":

@@ -21,13 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
+from bench.databases import scratch_postgres
 from bench.percentiles import nearest_rank
 from db import migrate
 from db.household_template import HEADER, Helper, HouseholdData, Measure, Visit, format_row
@@ -475,16 +475,8 @@ async def run(args: argparse.Namespace) -> None:
         if problem := await services.postgres_problem():
             print("PostgreSQL: skipped,", problem)
             return
-        import asyncpg
-
-        name = f"huhuqing_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(args.postgres.replace("+asyncpg", ""))
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            await measure("PostgreSQL", f"{args.postgres.rsplit('/', 1)[0]}/{name}", path, args)
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            await admin.close()
+        async with scratch_postgres(args.postgres) as url:
+            await measure("PostgreSQL", url, path, args)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import math
 import random
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +26,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert, select, text
 
+from bench.databases import scratch_postgres
 from bot.config import Settings
 from db import migrate
 from db.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Region, Role, utcnow
@@ -225,17 +225,8 @@ async def main() -> None:
             url = f"sqlite+aiosqlite:///{folder}/bench.db"
             await measure("SQLite", url, args.cases, args.samples)
         return
-    import asyncpg
-
-    name = f"huhuqing_bench_{uuid.uuid4().hex[:8]}"
-    server = await asyncpg.connect(args.postgres.replace("+asyncpg", ""))
-    await server.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"{args.postgres.rsplit('/', 1)[0]}/{name}"
+    async with scratch_postgres(args.postgres) as url:
         await measure("PostgreSQL", url, args.cases, args.samples)
-    finally:
-        await server.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await server.close()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from db.region_import import SAMPLE_REGIONS, import_regions
 from db.session import Database, open_database
 from db.users import UserRepo
 from grievances.service import Actor, CaseService, Notice, Report
+from tests.fakes.gated import GatedSession
 
 TOKEN = "42:TEST"
 TOWNSHIP, COUNTY, VILLAGE = "530627101", "530627", "530627101201"  # 以古镇, 镇雄县, 红星村
@@ -478,21 +479,6 @@ async def test_a_heartbeat_renews_only_its_own_leases(db: Database, clock: Clock
     assert after.locked_by == "fast"
     assert after.locked_until is not None
     assert after.locked_until < clock.now + timedelta(minutes=1)
-
-
-class GatedSession(LocalSession):
-    """sendMessage waits until the test opens the gate: a send that takes long."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.started = asyncio.Event()
-        self.gate = asyncio.Event()
-
-    async def make_request(self, bot: Bot, method: Any, timeout: int | None = None) -> Any:
-        if method.__api_method__ == "sendMessage":
-            self.started.set()
-            await self.gate.wait()
-        return await super().make_request(bot, method, timeout)
 
 
 async def test_a_dead_instances_rows_wait_for_a_short_lease_only(

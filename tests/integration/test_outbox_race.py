@@ -19,6 +19,7 @@ from bot.outbox import OutboxWorker
 from db.models import OutboxMessage, utcnow
 from db.outbox import LEASE, OutboxRepo
 from db.session import Database, open_database
+from tests.fakes.gated import GatedSession
 
 pytestmark = pytest.mark.both_databases
 
@@ -46,21 +47,6 @@ class HeldAtClaim:
                 return await super().execute(statement, *args, **kwargs)
 
         return async_sessionmaker(engine, class_=HeldSession, expire_on_commit=False)
-
-
-class GatedTelegram(LocalSession):
-    """sendMessage waits until the test opens the gate: a send that takes long."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.started = asyncio.Event()
-        self.gate = asyncio.Event()
-
-    async def make_request(self, bot: Bot, method: Any, timeout: int | None = None) -> Any:
-        if method.__api_method__ == "sendMessage":
-            self.started.set()
-            await self.gate.wait()
-        return await super().make_request(bot, method, timeout)
 
 
 @pytest.fixture
@@ -128,7 +114,7 @@ async def test_rows_being_sent_are_seen_as_claimed_by_another_replica(
     database: Database, replica: Database
 ) -> None:
     await queue(database, "new case")
-    slow = GatedTelegram()
+    slow = GatedSession()
     worker_a = OutboxWorker(
         Bot(TOKEN, session=slow), database.sessionmaker, lambda: NOW, instance="a"
     )
