@@ -17,6 +17,8 @@ from aiogram.fsm.storage.redis import RedisEventIsolation
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
+from bot.waiting import wait_set
+
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 5.0
 
@@ -45,8 +47,6 @@ class RenewedRedisIsolation(RedisEventIsolation):
 async def _renew(lock: Lock, done: asyncio.Event) -> None:
     """Extend the lock every LOCK_SECONDS / 3 until ``done`` is set."""
     while True:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), LOCK_SECONDS / 3)
-        if done.is_set():
+        if await wait_set(done, LOCK_SECONDS / 3):
             return
         await lock.reacquire()

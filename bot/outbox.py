@@ -23,7 +23,6 @@ holds up no other chat.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import socket
@@ -45,6 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox_alerts import StuckAlerts
+from bot.waiting import wait_set
 from db.models import Case, OutboxMessage, utcnow
 from db.outbox import LEASE, NOTICE, DeadChat, OutboxRepo
 from db.regions import RegionRepo
@@ -166,8 +166,7 @@ class OutboxWorker:
                     next_check = self.clock() + ALERT_CHECK
                     await self.alert_stuck()
                 if not await self._open_lanes():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._lane_closed.wait(), self.poll_seconds)
+                    await wait_set(self._lane_closed, self.poll_seconds)
                     self._lane_closed.clear()
             except asyncio.CancelledError:
                 for lane in self._lanes.values():
@@ -239,8 +238,7 @@ class OutboxWorker:
             log.exception("outbox: sending to one chat failed")
         finally:
             heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            await asyncio.gather(heartbeat, return_exceptions=True)  # never hides our own cancel
 
     async def _heartbeat(self, ids: Sequence[int]) -> None:
         """While a batch is being sent (a slow network, the rate limiter), keep its lease."""

@@ -21,6 +21,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.config import Settings
 from bot.runners.common import running_bot
+from bot.waiting import wait_set
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 10
@@ -121,8 +122,7 @@ async def poll(
             if window.running and (len(updates) < LIMIT or not fresh):
                 # Every update within reach is being handled: wait for one to finish (the
                 # offset moves) or look again shortly for updates that arrived meanwhile.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(window.changed.wait(), BUSY_POLL_SECONDS)
+                await wait_set(window.changed, BUSY_POLL_SECONDS)
                 await asyncio.sleep(GATHER_SECONDS)  # confirm a few finished ones per request
         await _drain(bot, window)
     finally:
