@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Region, RegionAlias, RegionLevel
-from db.regions import region_key
+from db.region_keys import region_key
 
 SAMPLE_REGIONS = Path(__file__).with_name("data") / "sample_regions.yaml"
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")

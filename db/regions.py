@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.divisions import divisions
 from db.models import Region, RegionAlias, RegionLevel
+from db.region_keys import region_key
 from knowledge.normalize import compact
 
-# Level words people add to or leave off a name: 红星村 = 红星, 以古镇 = 以古.
-_LEVEL_SUFFIX = re.compile(
-    r"(自治区|自治州|自治县|特别行政区|社区居委会|居委会|村委会|社区|街道|嘎查|苏木|"
-    r"省|市|州|盟|县|区|旗|乡|镇|村|组|屯)$"
-)
 FUZZY_CUTOFF = 0.6
 MAX_MATCHES = 8
-
-
-def region_key(name: str) -> str:
-    """The lookup key of a name: simplified, compact, without its level word."""
-    key = compact(name)
-    stripped = _LEVEL_SUFFIX.sub("", key)
-    return stripped if len(stripped) >= 2 else key
 
 
 @dataclass(frozen=True)
@@ -107,20 +96,31 @@ class RegionRepo:
 
 
 async def region_names(repo: RegionRepo, code: str | None) -> list[str] | None:
-    """The names of a region and its ancestors, for scoping answers; None if unknown."""
+    """The names of a region and its ancestors, top down, for scoping answers; None if unknown.
+
+    Ancestors the registry lacks (a county imported without its province) come from the
+    national table of divisions by the code's prefix."""
     if code is None:
         return None
-    return [region.name for region in await repo.path(code)] or None
+    path = await repo.path(code)
+    if not path:
+        return None
+    names = [region.name for region in path]
+    if path[0].level != RegionLevel.PROVINCE:
+        names = [name for name in divisions().ancestry(path[0].code) if name not in names] + names
+    return names
 
 
 async def resolve_region(repo: RegionRepo, text: str | None) -> list[str] | None:
-    """A region given by code or name → its names up the tree; an unregistered name as itself."""
+    """A region given by code or name → its names up the tree: from the registry, else from the
+    national divisions (昭通 → 云南省, 昭通市); a name known to neither as itself."""
     if not text:
         return None
     region = await repo.get(text)
     if region is None:
         matches = await repo.find(text)
         region = matches[0] if matches else None
-    if region is None:
-        return [text]
-    return await region_names(repo, region.code)
+    if region is not None:
+        return await region_names(repo, region.code)
+    code = divisions().named(text)
+    return divisions().ancestry(code) if code else [text]

@@ -95,3 +95,20 @@ def test_eval_set_scores_at_least_90_percent(cli_env: dict[str, str]) -> None:
     assert match, scored.stdout + scored.stderr
     passed, total = map(int, match.groups())
     assert passed / total >= 0.9, scored.stdout
+
+
+def test_ask_knows_chinas_divisions_without_a_registry(cli_env: dict[str, str]) -> None:
+    """`--region` takes any province, prefecture or county, with or without its level word, on
+    a database where no region was imported; a name two counties share names neither."""
+    huhuqing("db", "upgrade", env=cli_env)
+    lines = [
+        {"q": "贫困户识别的收入标准是多少", "region": region}
+        for region in ("九台区", "长春", "昭通", "朝阳区")  # 朝阳区: Beijing's and Changchun's
+    ]
+    stdin = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n"
+    result = huhuqing("ask", "--jsonl", env=cli_env, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [answer["confident"] for answer in answers] == [True, True, False, False]
+    assert all("3200" in answer["answer"] for answer in answers[:2])
+    assert answers[2]["answer"].startswith("您所在地区的文件里没有这方面的规定。下面是长春市的规定")

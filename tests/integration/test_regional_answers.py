@@ -3,11 +3,14 @@ user of another region honestly that their documents do not say."""
 
 from __future__ import annotations
 
+from db.models import Region
+from db.session import Database
 from handlers.keyboards import AnswerShow
 from tests.harness import BotHarness, texts_of
 
 NEWCOMER = 611
 INCOME_LINE = "贫困户识别的收入标准是多少"  # only Changchun's document sets one (3200元)
+FIRST_SECRETARY = "第一书记要在村里住多久"  # Yunnan and Changchun each have their rule
 
 
 async def choose_village(harness: BotHarness, user: int, village: str) -> list:
@@ -81,3 +84,18 @@ async def test_a_villagers_topic_list_holds_their_regions_rules_and_the_general_
     assert shown
     assert all(index.get(entry_id).region in ("all", "云南省") for entry_id in shown)
     assert "identification.income_line" not in shown  # Changchun's 3200元 line
+
+
+async def test_a_county_imported_without_its_province_still_gets_the_provinces_rules(
+    harness: BotHarness, database: Database
+) -> None:
+    """A county office imports its own county and below; its villagers are still in Yunnan."""
+    async with database.sessionmaker() as session:
+        county = await session.get(Region, "530627")  # 镇雄县, parent of 红星村's township
+        county.parent_code = None
+        await session.commit()
+    await choose_village(harness, NEWCOMER, "红星村")
+    [reply] = await harness.send(NEWCOMER, FIRST_SECRETARY)
+    assert "8502个贫困村" in reply.text  # Yunnan's rule, as the villager's own
+    assert "适用地区：云南省" in reply.text
+    assert "长春" not in reply.text

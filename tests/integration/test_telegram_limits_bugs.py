@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from db.models import Region
-from db.regions import region_key
+from db.region_keys import region_key
 from db.session import Database
 from handlers.places import MAX_PLACE_BUTTONS
 from tests.harness import BotHarness, texts_of
