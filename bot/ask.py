@@ -7,13 +7,17 @@ from typing import TextIO
 
 from db.regions import RegionRepo, resolve_region
 from db.session import Database
-from knowledge.answers import as_json
+from knowledge.answers import as_json, chatter_as_json
+from knowledge.intent import chatter
 from knowledge.service import KnowledgeBase
 
 
 async def _answer(
     knowledge: KnowledgeBase, database: Database, question: str, region: str | None
 ) -> dict:
+    """What the bot would do with ``question``: talk is answered in kind, as the bot does."""
+    if chatter(question) is not None:
+        return chatter_as_json()
     async with database.sessionmaker() as session:
         names = await resolve_region(RegionRepo(session), region)
     index = await knowledge.index()

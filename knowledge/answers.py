@@ -48,3 +48,12 @@ def as_json(result: SearchResult) -> dict[str, Any]:
             for match in result.suggestions
         ],
     }  # fmt: skip
+
+
+def chatter_as_json() -> dict[str, Any]:
+    """A greeting, thanks or "你是机器人吗": talk, which the bot answers in kind, not a question."""
+    return {
+        "answer": "", "confident": False, "intent": "chatter",
+        "entry_id": None, "source": None, "region": None, "effective": None, "score": 0.0,
+        "alternatives": [],
+    }  # fmt: skip
