@@ -7,17 +7,22 @@ from typing import TextIO
 
 from db.regions import RegionRepo, resolve_region
 from db.session import Database
-from knowledge.answers import as_json, chatter_as_json
-from knowledge.intent import chatter
+from knowledge.answers import as_json, unsearched_as_json
+from knowledge.intent import chatter, looks_like_grievance
+from knowledge.own_household import asks_about_own_household, needs_record
 from knowledge.service import KnowledgeBase
 
 
 async def _answer(
     knowledge: KnowledgeBase, database: Database, question: str, region: str | None
 ) -> dict:
-    """What the bot would do with ``question``: talk is answered in kind, as the bot does."""
+    """What the bot would do with ``question``, in the bot's order: talk is answered in kind, a
+    question only the asker's household record answers from it, the rest from the knowledge base."""
     if chatter(question) is not None:
-        return chatter_as_json()
+        return unsearched_as_json("chatter")
+    aspect = asks_about_own_household(question)
+    if aspect and needs_record(question, aspect) and not looks_like_grievance(question):
+        return unsearched_as_json("household")
     async with database.sessionmaker() as session:
         names = await resolve_region(RegionRepo(session), region)
     index = await knowledge.index()

@@ -50,10 +50,11 @@ def as_json(result: SearchResult) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def chatter_as_json() -> dict[str, Any]:
-    """A greeting, thanks or "你是机器人吗": talk, which the bot answers in kind, not a question."""
+def unsearched_as_json(intent: str) -> dict[str, Any]:
+    """What the bot answers without the knowledge base: ``chatter`` (a greeting, thanks,
+    "你是机器人吗": answered in kind) or ``household`` (about the asker's own household record:
+    answered from the bound household, or how to bind)."""
     return {
-        "answer": "", "confident": False, "intent": "chatter",
-        "entry_id": None, "source": None, "region": None, "effective": None, "score": 0.0,
-        "alternatives": [],
+        "answer": "", "confident": False, "intent": intent, "entry_id": None, "source": None,
+        "region": None, "effective": None, "score": 0.0, "alternatives": [],
     }  # fmt: skip

@@ -102,7 +102,12 @@ _CHATTER_WORDS = {
         "有人不 有人 喂 打扰了 打扰一下 老师好 同志好 领导好 师傅好 大哥好 大姐好 各位好 "
         # asking who the bot is and what it does: the greeting says it
         "是谁 是机器人 是真人 是人 会干什么 会干啥 能干什么 能干啥 能做什么 会做什么 能帮我什么 "
-        "能帮我干啥 有什么用 怎么用 干什么的 干啥的"
+        "能帮我干啥 有什么用 怎么用 干什么的 干啥的 干嘛的 做啥的 做甚的 嘎哈的 做什么的 "
+        # "what are you up to" in the regions' words
+        "干啥呢 干嘛呢 做啥呢 做甚呢 嘎哈呢 整啥呢 在干嘛 在干啥 "
+        # "what is this thing" about the bot itself
+        "这是啥东西 这是甚东西 这是什么东西 这是啥玩意 这是个啥 这是个甚 这是个什么 这是啥 这是甚 "
+        "这是什么"
     ),
     Chatter.THANKS: (
         "谢谢 谢了 谢啦 多谢 感谢 感激 thank thanks thx 辛苦了 辛苦 麻烦你了 麻烦您了 麻烦了"
@@ -114,8 +119,8 @@ _CHATTER_WORDS = {
 }
 # Words that go with talk but say nothing themselves: particles, "you", ways of addressing.
 _NEUTRAL = (
-    "吗 嘛 么 呢 吧 啊 呀 哇 嘞 啦 哈 呵 了 you 你们 您们 你 您 非常 太 真 很 大家 各位 老师 同志 "
-    "领导 师傅 小助手 助手 机器人 户户清 大哥 大姐 亲"
+    "吗 嘛 么 呢 吧 啊 呀 哇 嘞 啦 哈 呵 哟 噻 嗦 了 不 没 是 个 东西 you 你们 您们 你 您 非常 太 "
+    "真 很 大家 各位 老师 同志 领导 师傅 小助手 助手 机器人 户户清 大哥 大姐 亲"
 )
 # Longest first, so that "你好" is not read as "你" and "好"; each phrase is a group of its own.
 _PHRASES: list[tuple[str, Chatter | None]] = sorted(

@@ -39,3 +39,38 @@ def term_defined(question: str) -> str | None:
     if match is None:
         return None
     return _POINTING.sub("", match.group("after") or match.group("before"))
+
+
+# A particular person's name or number, a local office's whereabouts, this week's events: no
+# policy document holds them ("第一书记电话多少", "村委会在哪", "扶贫车间今天招人不"). A person's
+# number is answered only by an entry that says where that person's number is written
+# ("包保干部电话多少": on the 明白纸).
+_PERSON = (
+    "干部|书记|队长|主任|村长|支书|会计|嘎查达|组长|工作队|包保人|帮扶人|责任人|村医|校长|老师"
+)
+_OFFICE = (
+    "村委会|村委|村部|村办公室|乡政府|镇政府|苏木政府|民政办|信用社|银行|医院|卫生院|卫生室|"
+    "派出所|物业|菜市场|施工队"
+)
+_CONTACT = re.compile(
+    rf"(?:{_PERSON}|{_OFFICE})的?(?:叫啥|叫什么|叫甚|叫哪样|姓啥|姓什么|姓甚|名字|电话|电画|"
+    r"手机|号码|地址)"
+)
+# "包保干部的名字和电话写在明白纸上", "包保干部、村干部的联系方式": where to find them.
+_CONTACT_GIVEN = re.compile(
+    rf"(?:{_PERSON}|{_OFFICE})[^。]{{0,15}}?(?:联系方式|电话|号码|名字|姓名)"
+)
+_ALWAYS_PARTICULAR = re.compile(
+    rf"(?:{_OFFICE})(?:在哪|在什么地方|在啥地方|咋走|怎么走|几点)"
+    r"|今天|今儿|今晚|明天|明儿|后天|昨天|这周|这礼拜|这个月|下个月|这两天"
+    r"|到没到|到了没|到账没|来没来"
+)
+
+
+def asks_a_particular(question: str, answer: str) -> bool:
+    """The question asks for a particular name, number, place or day that the answer (like every
+    policy document) does not give."""
+    asked = clean(question).replace(" ", "")
+    if _ALWAYS_PARTICULAR.search(asked):
+        return True
+    return _CONTACT.search(asked) is not None and _CONTACT_GIVEN.search(answer) is None

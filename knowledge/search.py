@@ -16,7 +16,7 @@ from knowledge.homophones import SoundAlikes
 from knowledge.intent import looks_like_grievance
 from knowledge.lexicon import lexicon
 from knowledge.normalize import compact
-from knowledge.question_shapes import lacks_the_number_asked, term_defined
+from knowledge.question_shapes import asks_a_particular, lacks_the_number_asked, term_defined
 from knowledge.tokens import clean, tokenize
 
 # bm25s sets its logger to DEBUG on import and logs every index build.
@@ -152,7 +152,9 @@ class KnowledgeIndex:
                 return SearchResult(Decision.OTHER_REGION, ranking.other_region)
             return SearchResult(Decision.OUT_OF_SCOPE)
         best, *others = ranking.matches
-        if self._names_something_else(text, best.entry):
+        if self._names_something_else(text, best.entry) or asks_a_particular(
+            text, best.entry.answer
+        ):
             return SearchResult(Decision.OUT_OF_SCOPE, best)
         policy_odds = self._domain.policy_odds(query)
         if policy_odds < POLICY_ODDS:

@@ -54,12 +54,13 @@ def test_ask_jsonl_answers_in_order_and_survives_a_bad_line(cli_env: dict[str, s
         {"q": "今天天气怎么样", "region": None},
         {"q": "年收入多少钱算贫困户", "region": "红星村"},  # a Yunnan village
         {"q": "你是机器人吗"},  # talk, answered in kind by the bot, not searched
+        {"q": "俺家的帮扶干部是哪个"},  # only the household's record answers it
     ]
     stdin = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
     result = huhuqing("ask", "--jsonl", env=cli_env, stdin=stdin + "\n")
     assert result.returncode == 0, result.stderr
     answers = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(answers) == 6
+    assert len(answers) == 7
     assert "3200" in answers[0]["answer"]
     assert "error" in answers[1]
     assert answers[2]["intent"] == "grievance"
@@ -67,6 +68,7 @@ def test_ask_jsonl_answers_in_order_and_survives_a_bad_line(cli_env: dict[str, s
     # Changchun's line is not Yunnan's, and nothing else is passed off as the answer.
     assert (answers[4]["confident"], answers[4]["answer"]) == (False, "")
     assert (answers[5]["confident"], answers[5]["intent"]) == (False, "chatter")
+    assert (answers[6]["confident"], answers[6]["intent"]) == (False, "household")
 
 
 def test_kb_import_refuses_a_bad_file_and_imports_a_good_one(

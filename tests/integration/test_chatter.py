@@ -22,7 +22,22 @@ def suggested(calls: list) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "greeting", ["你好", "您好！", "在吗", "在吗？", "有人吗", "老师好", "你是谁"]
+    "greeting",
+    [
+        "你好",
+        "您好！",
+        "在吗",
+        "在吗？",
+        "有人吗",
+        "老师好",
+        "你是谁",
+        # who or what the bot is, in the regions' words
+        "你是不是机器人",
+        "你是干嘛的哟",
+        "整啥呢你",
+        "您是做甚的呀",
+        "这是个什么东西",
+    ],
 )
 async def test_a_greeting_gets_a_greeting_and_the_topics(
     harness: BotHarness, greeting: str

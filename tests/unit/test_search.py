@@ -95,6 +95,37 @@ def test_everyday_questions_are_not_answered_confidently(question: str) -> None:
     assert not result.confident, (question, result.best and result.best.entry.id)
 
 
+# A particular person's name or number, an office's whereabouts, this week's news: no document
+# holds them, though each shares words with an entry (支书, 卫生院, 扶贫车间, 低保, 光伏).
+PARTICULARS = [
+    "咱村支书叫个啥名", "驻村工作队的队长姓啥",  # names
+    "乡政府的电话号码是多少", "村医的电话给一个",  # numbers
+    "卫生院在哪个地方", "信用社在哪个街上",  # whereabouts
+    "明天扶贫车间上班不", "俺的低保钱到账没", "这个月的光伏钱发了没",  # this week, this month
+]  # fmt: skip
+REGIONS = {
+    "unknown": None,
+    "Yunnan": ["云南省", "昭通市", "镇雄县"],
+    "Changchun": ["吉林省", "长春市", "榆树市"],
+    "Bayannur": ["内蒙古自治区", "巴彦淖尔市", "乌拉特前旗"],
+}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize("question", PARTICULARS)
+def test_a_particular_name_number_place_or_day_is_not_answered_from_a_policy(
+    question: str, region: str
+) -> None:
+    result = INDEX.search(question, REGIONS[region])
+    assert result.decision is Decision.OUT_OF_SCOPE, (question, result.best.entry.id)
+
+
+def test_where_a_persons_number_is_written_is_still_answered() -> None:
+    """The 明白纸 entry says where the 包保干部's number is: that answers the question."""
+    assert answer_of("帮俺的包保干部电话上哪查", REGIONS["Changchun"]).id == "assistance.mingbaizhi"
+    assert answer_of("扶贫车间一般设在啥地方").id == "employment.workshop"
+
+
 @pytest.mark.parametrize(("question", "entry_id"), NEAR_MISSES)
 def test_policy_questions_in_other_words_are_still_answered(question: str, entry_id: str) -> None:
     assert answer_of(question).id == entry_id
