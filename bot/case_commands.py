@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import gettext
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.catalogs import translation
 from bot.region_arg import region_code
 from db.models import RegionLevel, RoutingRule, utcnow
 from grievances.catalog import categories
 from grievances.routing import set_rule
 from grievances.stats import Period, TownshipStats, area_stats
-
-# The compiled catalogs, read with the standard library: this command does not load aiogram.
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-
-
-def translation(locale: str) -> gettext.NullTranslations:
-    return gettext.translation("messages", LOCALES_DIR, languages=[locale], fallback=True)
 
 
 async def print_stats(

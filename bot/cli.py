@@ -319,15 +319,18 @@ async def _kb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _users(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.role_notice import RoleAnnouncer
     from bot.user_commands import grant, list_users, revoke
 
+    # The person is told in the bot (the outbox), which also gives them their new menu.
+    announce = RoleAnnouncer(settings.default_locale)
     database = await open_database(settings.database_url)
     try:
         async with database.sessionmaker() as session:
             if args.users_command == "grant":
-                await grant(session, args.telegram_id, args.role, args.region, sys.stdout)
+                await grant(session, args.telegram_id, args.role, args.region, sys.stdout, announce)
             elif args.users_command == "revoke":
-                await revoke(session, args.telegram_id, sys.stdout)
+                await revoke(session, args.telegram_id, sys.stdout, announce)
             else:
                 await list_users(session, args.role, args.region, sys.stdout)
     except ValueError as error:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
 from aiogram.types import ErrorEvent, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from bot.catalogs import DOMAIN, LOCALES_DIR
 from bot.config import LOCALES
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-DOMAIN = "messages"
 LOCALE_KEY = "user_locale"  # the update's locale, a plain string in the middleware data
 
 _SIMPLIFIED = {"zh", "zh-cn", "zh-hans", "zh-sg", "zh-my", "zh-hans-cn"}

@@ -45,8 +45,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox_alerts import StuckAlerts
 from bot.waiting import wait_set
-from db.models import Case, OutboxMessage, utcnow
-from db.outbox import LEASE, NOTICE, DeadChat, OutboxRepo
+from db.models import Case, OutboxMessage, User, utcnow
+from db.outbox import LEASE, NOTICE, ROLE, DeadChat, OutboxRepo
 from db.regions import RegionRepo
 from grievances.service import CaseService
 
@@ -130,6 +130,7 @@ class OutboxWorker:
         self.give_up_after = give_up_after
         self.default_locale = default_locale
         self.heartbeat_seconds = heartbeat_seconds
+        self.i18n = i18n
         self.alerts = StuckAlerts(i18n, default_locale, give_up_after)
         self._lanes: dict[int, asyncio.Task[None]] = {}
         self._lane_closed = asyncio.Event()
@@ -258,6 +259,8 @@ class OutboxWorker:
         try:
             await self._deliver(message)
             message.sent_at = now
+            if message.kind == ROLE:
+                await self._refresh_menu(session, message.chat_id)
         except TelegramRetryAfter as error:
             message.next_attempt_at = now + timedelta(seconds=error.retry_after)
             message.attempts -= 1  # Telegram's pacing is not a failure
@@ -279,6 +282,18 @@ class OutboxWorker:
             self._give_up(message, now, type(error).__name__)
         except Exception as error:  # an outage, a 5xx, a bug: later, until the horizon
             self._retry(message, now, error)
+
+    async def _refresh_menu(self, session: AsyncSession, chat_id: int) -> None:
+        """Give a person told of a new role the command menu of the role they have now."""
+        from handlers.admin import update_menu  # handlers import this module
+
+        user = await session.get(User, chat_id)
+        if user is None or self.i18n is None:
+            return
+        try:
+            await update_menu(self.bot, self.i18n, user, RegionRepo(session))
+        except Exception as error:  # the notice arrived; the menu follows at their next /start
+            log.warning("outbox: a role's menu not refreshed (%s)", type(error).__name__)
 
     def _retry(self, message: OutboxMessage, now: datetime, error: Exception) -> None:
         name = type(error).__name__

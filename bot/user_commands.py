@@ -11,7 +11,7 @@ from db.models import Role, User
 from db.regions import RegionRepo
 from db.users import UserRepo
 from grievances import roles
-from grievances.roles import Refusal, RoleChange, RoleRefused
+from grievances.roles import Announcer, Refusal, RoleChange, RoleRefused
 
 CLI_ORIGIN = "cli"  # the admin action log's name for the command line (its actor is None)
 # The rules' refusals in the command line's own words, where they are about its options.
@@ -29,7 +29,12 @@ def _refusal(refused: RoleRefused) -> ValueError:
 
 
 async def grant(
-    session: AsyncSession, telegram_id: int, role: str, region: str | None, out: TextIO
+    session: AsyncSession,
+    telegram_id: int,
+    role: str,
+    region: str | None,
+    out: TextIO,
+    announce: Announcer | None = None,
 ) -> None:
     """A cadre's area is a township or above; an admin without one handles everything. The
     rules are the bot's (grievances/roles.py), for an operator who may grant anything."""
@@ -38,7 +43,7 @@ async def grant(
         raise ValueError("a villager has no area: leave out --region")
     try:
         change = await roles.grant(
-            session, None, CLI_ORIGIN, telegram_id, role, area.code if area else None
+            session, None, CLI_ORIGIN, telegram_id, role, area.code if area else None, announce
         )
     except RoleRefused as refused:
         raise _refusal(refused) from None
@@ -49,11 +54,13 @@ async def grant(
     print(f"user {telegram_id} is now {role} for {where}", file=out)
 
 
-async def revoke(session: AsyncSession, telegram_id: int, out: TextIO) -> None:
+async def revoke(
+    session: AsyncSession, telegram_id: int, out: TextIO, announce: Announcer | None = None
+) -> None:
     """Back to villager, with no area, signed out of the console; their cases stay with their
     unit."""
     try:
-        change = await roles.revoke(session, None, CLI_ORIGIN, telegram_id)
+        change = await roles.revoke(session, None, CLI_ORIGIN, telegram_id, announce)
     except RoleRefused as refused:
         raise _refusal(refused) from None
     _print_revoked(change, out)

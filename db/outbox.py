@@ -19,6 +19,7 @@ from db.models import OutboxMessage, Role, UnitChat, User
 LEASE = timedelta(seconds=30)
 NOTICE = "notice"
 ALERT = "alert"  # an admin told that notices are stuck
+ROLE = "role"  # a person told of the role given or taken back: its sender refreshes their menu
 
 
 @dataclass(frozen=True)

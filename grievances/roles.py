@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.admin_log import record_action
-from db.models import Region, RegionLevel, Role, UnitChat, User, utcnow
+from db.models import OutboxMessage, Region, RegionLevel, Role, UnitChat, User, utcnow
+from db.outbox import ROLE
 from db.regions import RegionRepo
 from db.users import UserRepo
 from db.web_access import end_sessions_of
@@ -101,6 +102,11 @@ class RoleChange:
         return self.role == Role.VILLAGER
 
 
+class Announcer(Protocol):
+    def __call__(self, change: RoleChange, locale: str | None, area_name: str) -> str:
+        """The notice telling the person of the change, in their locale (None: the default)."""
+
+
 @dataclass(frozen=True)
 class Area:
     """A region an admin may give as an area: its code and its full name."""
@@ -164,16 +170,18 @@ async def grant(
     user_id: int,
     role: str,
     area_code: str | None,
+    announce: Announcer | None = None,
 ) -> RoleChange:
     """Make the user a cadre or an admin of the area (a villager: take their role back).
-    ``granter`` None is the command line. Committed with its audit row; RoleRefused if a rule
-    forbids it, and then nothing is changed."""
+    ``granter`` None is the command line. Committed with its audit row and, with ``announce``,
+    the person's notice in the outbox; RoleRefused if a rule forbids it, and then nothing is
+    changed."""
     if not may_manage_roles(granter):
         raise RoleRefused(Refusal.NOT_ADMIN)
     if not 0 < user_id <= MAX_TELEGRAM_ID:
         raise RoleRefused(Refusal.BAD_ID, id=user_id)
     if role == Role.VILLAGER:
-        return await revoke(session, granter, origin, user_id)
+        return await revoke(session, granter, origin, user_id, announce)
     if role not in GRANTED_ROLES:
         raise RoleRefused(Refusal.BAD_ROLE)
     regions = RegionRepo(session)
@@ -194,6 +202,7 @@ async def grant(
     await UserRepo(session).set_role(user_id, Role(role), area.code if area else None)
     change = RoleChange(user_id, Role(role), area.code if area else None, former_role, former_area)
     await _log(session, granter, origin, "role.grant", change, change.area_code)
+    await _tell(session, announce, change)
     await session.commit()
     return change
 
@@ -212,10 +221,15 @@ async def _granted_area(regions: RegionRepo, role: Role, code: str | None) -> Re
 
 
 async def revoke(
-    session: AsyncSession, granter: User | None, origin: str, user_id: int
+    session: AsyncSession,
+    granter: User | None,
+    origin: str,
+    user_id: int,
+    announce: Announcer | None = None,
 ) -> RoleChange:
     """Make a cadre or admin of the granter's area a villager again, and end their console
-    sessions; their open cases stay with their unit. Committed with its audit row."""
+    sessions; their open cases stay with their unit. Committed with its audit row (and the
+    person's notice, with ``announce``)."""
     if not may_manage_roles(granter):
         raise RoleRefused(Refusal.NOT_ADMIN)
     target = await UserRepo(session).get(user_id) if 0 < user_id <= MAX_TELEGRAM_ID else None
@@ -229,8 +243,20 @@ async def revoke(
     await UserRepo(session).set_role(user_id, Role.VILLAGER, None)
     await end_sessions_of(session, user_id)
     await _log(session, granter, origin, "role.revoke", change, change.former_area)
+    await _tell(session, announce, change)
     await session.commit()
     return change
+
+
+async def _tell(session: AsyncSession, announce: Announcer | None, change: RoleChange) -> None:
+    """Queue the person's notice; whoever sends it gives them their new command menu."""
+    if announce is None:
+        return
+    user = await UserRepo(session).get(change.user_id)
+    code = change.former_area if change.revoked else change.area_code
+    area = await RegionRepo(session).full_name(code) if code else ""
+    text = announce(change, user.locale if user else None, area)
+    session.add(OutboxMessage(chat_id=change.user_id, text=text, kind=ROLE))
 
 
 async def _log(

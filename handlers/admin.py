@@ -9,10 +9,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import refresh_user_menu
+from bot.role_notice import ROLE_NAMES, RoleAnnouncer
 from db.knowledge import KnowledgeRepo
 from db.models import Role, UnansweredQuestion, User, utcnow
 from db.regions import RegionRepo
@@ -47,13 +47,6 @@ def create_router() -> Router:
     router.message.register(show_stats, Command("stats"))
     router.message.register(show_unanswered, Command("unanswered"))
     return router
-
-
-ROLE_NAMES = {
-    Role.VILLAGER: __("villager"),
-    Role.CADRE: __("cadre"),
-    Role.ADMIN: __("administrator"),
-}
 
 
 def _is_admin(account: User) -> bool:
@@ -97,7 +90,10 @@ async def grant(
         return
     area = parts[2] if len(parts) == 3 else None
     try:
-        change = await roles_rule.grant(session, account, BOT_ORIGIN, user_id, parts[1], area)
+        announce = RoleAnnouncer(i18n.default_locale)
+        change = await roles_rule.grant(
+            session, account, BOT_ORIGIN, user_id, parts[1], area, announce
+        )
     except RoleRefused as refused:
         await message.answer(_explain(refused))
         return
@@ -124,7 +120,8 @@ async def revoke(
         await message.answer(_("Usage: /revoke TELEGRAM_ID — the user becomes a villager again."))
         return
     try:
-        change = await roles_rule.revoke(session, account, BOT_ORIGIN, user_id)
+        announce = RoleAnnouncer(i18n.default_locale)
+        change = await roles_rule.revoke(session, account, BOT_ORIGIN, user_id, announce)
     except RoleRefused as refused:
         await message.answer(_explain(refused))
         return
@@ -147,12 +144,12 @@ async def _announce(
         text = _(
             "User {id} is no longer {role}: they are a villager now, and see no cases or "
             "households. Their open cases stay with their unit."
-        ).format(id=change.user_id, role=ROLE_NAMES[change.former_role])
+        ).format(id=change.user_id, role=_(ROLE_NAMES[change.former_role]))
     else:
         area = change.area_code
         text = _("User {id} is now {role} for {area}.").format(
             id=change.user_id,
-            role=ROLE_NAMES[change.role],
+            role=_(ROLE_NAMES[change.role]),
             area=escape(await regions.full_name(area)) if area else _("everything"),
         )
     await message.answer(text)

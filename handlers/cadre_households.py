@@ -32,6 +32,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import split_text
+from bot.role_notice import ROLE_NAMES
 from db import audit
 from db.audit import ViewAction
 from db.cadre_households import Attention, CadreHouseholdRepo, phone_digits
@@ -40,7 +41,6 @@ from db.households import HouseholdRepo, data_of
 from db.models import Household, Role, User
 from db.regions import RegionRepo
 from handlers.access import area_path, household_in_area
-from handlers.admin import ROLE_NAMES
 from handlers.ask import localized
 from handlers.filters import PRIVATE
 from handlers.household_visits import VisitStart, local_today
@@ -478,7 +478,7 @@ async def show_audit(
         head = _("Household views in your area, newest first:")
     lines = [head]
     for row in rows:
-        role = ROLE_NAMES.get(row.viewer_role, row.viewer_role)  # type: ignore[call-overload]
+        role = _(ROLE_NAMES.get(row.viewer_role, row.viewer_role))  # type: ignore[call-overload]
         action = ACTION_NAMES.get(row.action, row.action)  # type: ignore[call-overload]
         lines.append(
             f"• {local_time(row.at)} {escape(row.viewer)} ({escape(str(role))}) "

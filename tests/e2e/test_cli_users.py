@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from db.models import User
+from sqlalchemy import select
+
+from db.models import OutboxMessage, User
 from db.session import open_database
 from db.users import UserRepo
 from grievances.service import CaseService, Report
@@ -48,6 +50,19 @@ def test_grant_by_name_list_and_revoke(cli_env: dict[str, str]) -> None:
     assert "user 501 is a villager again (was cadre for 530627101)" in revoked.stdout
     assert "501\t" not in huhuqing("users", "list", env=env).stdout
     one_line_error(huhuqing("users", "revoke", "501", env=env), "nothing to revoke")
+    told = asyncio.run(_outbox(env["HUHUQING_DATABASE_URL"], 501))  # the bot sends them later
+    assert told[0].startswith("您现在是云南省昭通市镇雄县以古镇的办理人员。")
+    assert told[1].startswith("您已不再是干部")
+
+
+async def _outbox(url: str, chat_id: int) -> list[str]:
+    database = await open_database(url)
+    try:
+        async with database.sessionmaker() as session:
+            query = select(OutboxMessage.text).where(OutboxMessage.chat_id == chat_id)
+            return list((await session.scalars(query.order_by(OutboxMessage.id))).all())
+    finally:
+        await database.close()
 
 
 def test_region_names_and_what_does_not_exist(cli_env: dict[str, str]) -> None:

@@ -12,13 +12,18 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.memory import MemoryStorage
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from bot.app import create_bot, create_dispatcher, prepare
 from bot.config import Settings
+from bot.i18n import create_i18n
+from bot.outbox import OutboxWorker
+from bot.role_notice import RoleAnnouncer
 from bot.updates import UpdateFactory
-from db.models import Role, User
+from db.models import OutboxMessage, Role, User
 from db.session import Database
 from db.users import UserRepo
+from grievances import roles
 from handlers.keyboards import LanguagePick
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegramServer
 from tests.harness import BotHarness, texts_of
@@ -86,6 +91,64 @@ async def test_a_grant_gives_the_chat_its_roles_menu_in_each_language_and_revoke
     async with database.sessionmaker() as session:
         user = await session.get(User, CADRE)
         assert (user.role, user.area_code) == ("villager", None)
+
+
+async def deliver(live: Live, database: Database) -> list[str]:
+    """What the bot's outbox worker sends now, to the CADRE's chat."""
+    worker = OutboxWorker(live.bot, database.sessionmaker, i18n=create_i18n("zh_Hans"))
+    since = live.telegram.mark()
+    await worker.send_due()
+    return [
+        call.params["text"]
+        for call in live.telegram.calls[since:]
+        if call.params.get("chat_id") == CADRE
+    ]
+
+
+async def test_a_role_given_in_the_console_or_from_the_command_line_reaches_the_person(
+    live: Live, database: Database
+) -> None:
+    """The web console and `huhuqing users` have no Telegram of their own: the person's notice
+    goes through the outbox, and the bot that sends it gives them the role's menu."""
+    announce = RoleAnnouncer("zh_Hans")
+    async with database.sessionmaker() as session:
+        admin = await session.get(User, ADMIN)
+        await roles.grant(session, admin, "web 127.0.0.1", CADRE, "cadre", "530627101", announce)
+    assert live.menu(CADRE) == set()  # nothing has reached Telegram yet
+    [told] = await deliver(live, database)
+    assert told.startswith("您现在是云南省昭通市镇雄县以古镇的办理人员。")
+    assert "/cases" in told
+    assert live.menu(CADRE) >= CADRE_COMMANDS
+    assert "诉求" in live.descriptions(CADRE, "zh")
+
+    async with database.sessionmaker() as session:
+        await roles.revoke(session, None, "cli", CADRE, announce)
+    [told] = await deliver(live, database)
+    assert told.startswith("您已不再是干部")
+    assert live.menu(CADRE) == set()
+
+
+async def test_a_role_notice_the_person_cannot_get_goes_to_nobody_else(
+    live: Live, database: Database
+) -> None:
+    """Someone who never opened the bot (403) gets the role anyway; their notice is not passed
+    on to the unit's cadres or the admins, and is tried no more."""
+    live.telegram.block_user(CADRE)
+    async with database.sessionmaker() as session:
+        admin = await session.get(User, ADMIN)
+        announce = RoleAnnouncer("zh_Hans")
+        await roles.grant(session, admin, "web 127.0.0.1", CADRE, "cadre", "530627101", announce)
+    since = live.telegram.mark()
+    await OutboxWorker(live.bot, database.sessionmaker, i18n=create_i18n("zh_Hans")).send_due()
+    assert [
+        call.params["chat_id"]
+        for call in live.telegram.calls[since:]
+        if call.method == "sendMessage"
+    ] == [CADRE]
+    async with database.sessionmaker() as session:
+        [row] = (await session.scalars(select(OutboxMessage))).all()
+        assert row.failed_at is not None
+        assert (await session.get(User, CADRE)).role == Role.CADRE
 
 
 async def test_a_cadre_who_chose_traditional_gets_one_menu_in_it(

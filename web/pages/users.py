@@ -15,10 +15,11 @@ from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.role_notice import RoleAnnouncer
 from db.models import Role, User
 from grievances import roles
 from grievances.roles import Refusal, RoleRefused, parse_user_id
-from web.context import Viewer, admin, database_session, origin, redirect
+from web.context import SETTINGS, Viewer, admin, database_session, origin, redirect
 from web.render import page
 
 routes = web.RouteTableDef()
@@ -46,7 +47,9 @@ async def grant(request: web.Request) -> web.Response:
             raise RoleRefused(Refusal.BAD_ID, id=typed_id)
         async with database_session(request) as session:
             granter = await _granter(session, who)
-            await roles.grant(session, granter, origin(request), user_id, role, area or None)
+            await roles.grant(
+                session, granter, origin(request), user_id, role, area or None, _announcer(request)
+            )
     except RoleRefused as refused:
         typed = {"user_id": typed_id, "role": role, "area": area}
         return await _refuse(request, who, refused, FORGED_GRANT, typed)
@@ -63,7 +66,7 @@ async def revoke(request: web.Request) -> web.Response:
     try:
         async with database_session(request) as session:
             granter = await _granter(session, who)
-            await roles.revoke(session, granter, origin(request), user_id)
+            await roles.revoke(session, granter, origin(request), user_id, _announcer(request))
     except RoleRefused as refused:
         return await _refuse(request, who, refused, FORGED_REVOKE)
     return redirect(f"/users?revoked={user_id}")
@@ -81,6 +84,11 @@ async def unlink_group(request: web.Request) -> web.Response:
     except RoleRefused as refused:
         return await _refuse(request, who, refused, FORGED_UNLINK)
     return redirect("/users?unlinked=1")
+
+
+def _announcer(request: web.Request) -> RoleAnnouncer:
+    """The person is told in the bot, which also gives them their new command menu."""
+    return RoleAnnouncer(request.app[SETTINGS].default_locale)
 
 
 async def _granter(session: AsyncSession, who: Viewer) -> User:

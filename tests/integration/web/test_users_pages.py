@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import user_commands
-from db.models import AdminAction, Role, UnitChat, User, WebSession, utcnow
+from db.models import AdminAction, OutboxMessage, Role, UnitChat, User, WebSession, utcnow
 from db.session import Database
 from tests.harness import BotHarness, texts_of
 from tests.integration.web.conftest import (
@@ -73,6 +73,10 @@ async def test_an_admin_grants_a_role_from_the_web(
     assert logged.details == {
         "role": "cadre", "area": TANGFANG, "former_role": "villager", "former_area": None
     }  # fmt: skip
+    async with database.sessionmaker() as session:  # the bot tells them, and gives the menu
+        [notice] = (await session.scalars(select(OutboxMessage))).all()
+    assert notice.chat_id == NEWCOMER
+    assert notice.text.startswith("您现在是云南省昭通市镇雄县塘房镇的办理人员。")
 
 
 async def test_a_county_admin_cannot_grant_outside_the_county(
