@@ -51,7 +51,7 @@ def test_grant_by_name_list_and_revoke(cli_env: dict[str, str]) -> None:
     assert "501\t" not in huhuqing("users", "list", env=env).stdout
     one_line_error(huhuqing("users", "revoke", "501", env=env), "nothing to revoke")
     told = asyncio.run(_outbox(env["HUHUQING_DATABASE_URL"], 501))  # the bot sends them later
-    assert told[0].startswith("您现在是云南省昭通市镇雄县以古镇的办理人员。")
+    assert told[0].startswith("您现在是云南省昭通市镇雄县以古镇的干部。")
     assert told[1].startswith("您已不再是干部")
 
 

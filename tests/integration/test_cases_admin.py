@@ -162,8 +162,8 @@ async def test_admin_grants_roles_and_links_a_group(
     texts_of(await harness.send(ADMIN, "/grant 555 cadre 530627101", lang="en"))
     told = [call.text for call in await harness.deliver() if call.params["chat_id"] == 555]
     assert told == [  # in the default locale: they have not written to the bot yet
-        "您现在是云南省昭通市镇雄县以古镇的办理人员。/start 查看待办和超期的事项，/cases 列出"
-        "全部待办，/households 查看您帮扶的农户，/web 登录网页后台；/help 列出您能用的全部命令。"
+        "您现在是云南省昭通市镇雄县以古镇的干部。/start 查看待办和超期的事项，/cases 列出"
+        "全部待办，/households 查看您帮扶的农户，/web 登录网页管理台；/help 列出您能用的全部命令。"
     ]
     bad = texts_of(await harness.send(ADMIN, "/grant 556 cadre nowhere", lang="en"))
     assert "No region has the code nowhere" in bad

@@ -116,7 +116,7 @@ async def test_a_role_given_in_the_console_or_from_the_command_line_reaches_the_
         await roles.grant(session, admin, "web 127.0.0.1", CADRE, "cadre", "530627101", announce)
     assert live.menu(CADRE) == set()  # nothing has reached Telegram yet
     [told] = await deliver(live, database)
-    assert told.startswith("您现在是云南省昭通市镇雄县以古镇的办理人员。")
+    assert told.startswith("您现在是云南省昭通市镇雄县以古镇的干部。")
     assert "/cases" in told
     assert live.menu(CADRE) >= CADRE_COMMANDS
     assert "诉求" in live.descriptions(CADRE, "zh")

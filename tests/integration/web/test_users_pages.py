@@ -76,7 +76,7 @@ async def test_an_admin_grants_a_role_from_the_web(
     async with database.sessionmaker() as session:  # the bot tells them, and gives the menu
         [notice] = (await session.scalars(select(OutboxMessage))).all()
     assert notice.chat_id == NEWCOMER
-    assert notice.text.startswith("您现在是云南省昭通市镇雄县塘房镇的办理人员。")
+    assert notice.text.startswith("您现在是云南省昭通市镇雄县塘房镇的干部。")
 
 
 async def test_a_county_admin_cannot_grant_outside_the_county(
