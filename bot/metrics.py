@@ -48,7 +48,7 @@ UPDATE_SECONDS = Histogram(
 ANSWERS = Counter(
     "huhuqing_answers",
     "Questions searched in the knowledge base, by its decision "
-    "(answer, unsure, other_region, out_of_scope, grievance, empty)",
+    "(answer, unsure, other_region, out_of_scope, particular, grievance, empty)",
     ["decision"],
 )
 RETRY_AFTER = Counter(

@@ -252,7 +252,11 @@ async def show_unanswered(
     if not questions and not disliked:
         await message.answer(_("No unanswered questions."))
         return
-    kinds = {"unsure": _("not sure"), "out_of_scope": _("not found")}
+    kinds = {
+        "unsure": _("not sure"),
+        "out_of_scope": _("not found"),
+        "particular": _("a name, number, place or day"),
+    }
     lines = [_("Questions the bot could not answer (newest first):")]
     for row, count in grouped(questions)[:UNANSWERED_SHOWN]:
         times = f" ×{count}" if count > 1 else ""

@@ -266,6 +266,13 @@ def _not_answered(
         return text, entry_buttons(entries, locale).as_markup()
     if result.decision is Decision.EMPTY:
         return _("Please type your question in words, for example: 小额信贷能贷多少？"), None
+    if result.decision is Decision.PARTICULAR:
+        return _(
+            "The policy documents hold no particular names, phone numbers, addresses or dates. "
+            "Your helper cadre's and village cadres' numbers are on your household's 明白纸 "
+            "(once your account is linked to your household, ask me “我家帮扶干部是谁”). For "
+            "anything else, ask the village committee or call the hotline {hotline}."
+        ).format(hotline=hotline), None
     return (
         _(
             "Sorry, I did not find anything about this. I answer questions about "

@@ -12,6 +12,7 @@ INTENTS = {
     Decision.OTHER_REGION: "question",
     Decision.GRIEVANCE: "grievance",
     Decision.OUT_OF_SCOPE: "unknown",
+    Decision.PARTICULAR: "unknown",
     Decision.EMPTY: "unknown",
 }
 SHOWN = (Decision.ANSWER, Decision.UNSURE, Decision.OTHER_REGION)

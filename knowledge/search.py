@@ -52,6 +52,7 @@ class Decision(StrEnum):
     GRIEVANCE = "grievance"  # a complaint: offer the report flow
     EMPTY = "empty"  # nothing to search for (empty, emoji only)
     OTHER_REGION = "other_region"  # only another region's document has a rule on this
+    PARTICULAR = "particular"  # a name, number, place or day no policy document holds
 
 
 @dataclass(frozen=True)
@@ -152,13 +153,13 @@ class KnowledgeIndex:
                 return SearchResult(Decision.OTHER_REGION, ranking.other_region)
             return SearchResult(Decision.OUT_OF_SCOPE)
         best, *others = ranking.matches
-        if self._names_something_else(text, best.entry) or asks_a_particular(
-            text, best.entry.answer
-        ):
+        if self._names_something_else(text, best.entry):
             return SearchResult(Decision.OUT_OF_SCOPE, best)
         policy_odds = self._domain.policy_odds(query)
         if policy_odds < POLICY_ODDS:
             return SearchResult(Decision.OUT_OF_SCOPE, best)
+        if asks_a_particular(text, best.entry.answer):
+            return SearchResult(Decision.PARTICULAR, best)
         if not self._names_the_term_asked(text, best.entry):
             # Asked what a term means, and the entry never names it: not its definition.
             return SearchResult(Decision.UNSURE, best, tuple(ranking.matches[:MAX_SUGGESTIONS]))

@@ -39,7 +39,8 @@ def picks(
     results = []
     for question in questions:
         result = index.search(question, region_names)
-        shown = result.best if result.decision is not Decision.OUT_OF_SCOPE else None
+        nothing = result.decision in (Decision.OUT_OF_SCOPE, Decision.PARTICULAR)
+        shown = None if nothing else result.best
         entry_id = shown.entry.id if shown else None
         results.append(
             Pick(question, result.decision.value, entry_id, result.confident, entry_id == edited_id)

@@ -97,3 +97,22 @@ async def test_talk_is_not_stored_as_an_unanswered_question(
         await harness.send(VILLAGER, talk)
     async with database.sessionmaker() as session:
         assert (await session.scalars(select(UnansweredQuestion))).all() == []
+
+
+async def test_a_particular_name_or_number_is_told_where_to_find_it(
+    harness: BotHarness, database: Database
+) -> None:
+    """No document holds the 第一书记's number: the villager is told where such numbers are
+    (the 明白纸, the household's record), not given the first secretary's duties."""
+    calls = await harness.send(VILLAGER, "第一书记的电话是多少")
+    text = texts_of(calls)
+    assert text.startswith("政策文件里没有具体的人名、电话、地址和日子")
+    assert "明白纸" in text
+    assert "12317" in text
+    assert "200天" not in text  # not Changchun's rule on how long they stay
+    assert suggested(calls) == []
+    async with database.sessionmaker() as session:
+        stored = (await session.scalars(select(UnansweredQuestion))).all()
+    assert [(row.text, row.decision) for row in stored] == [("第一书记的电话是多少", "particular")]
+    english = texts_of(await harness.send(VILLAGER + 1, "第一书记的电话是多少", lang="en"))
+    assert english.startswith("The policy documents hold no particular names")

@@ -117,7 +117,8 @@ def test_a_particular_name_number_place_or_day_is_not_answered_from_a_policy(
     question: str, region: str
 ) -> None:
     result = INDEX.search(question, REGIONS[region])
-    assert result.decision is Decision.OUT_OF_SCOPE, (question, result.best.entry.id)
+    not_answered = (Decision.PARTICULAR, Decision.OUT_OF_SCOPE)  # the latter: not about policy
+    assert result.decision in not_answered, (question, result.decision, result.best)
 
 
 def test_where_a_persons_number_is_written_is_still_answered() -> None:

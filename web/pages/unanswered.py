@@ -177,6 +177,7 @@ def _kind(kind: str, entry_id: str | None, entries: dict[str, str]) -> str:
         return _("👎 on “{entry}”").format(entry=entries.get(entry_id or "", entry_id or "—"))
     names = {
         "out_of_scope": _("not found"),
+        "particular": _("a name, number, place or day"),
         "unsure": _("not sure"),
         "other_region": _("only another region's rule"),
     }
