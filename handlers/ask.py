@@ -270,7 +270,7 @@ def _not_answered(
         return _(
             "The policy documents hold no particular names, phone numbers, addresses or dates. "
             "Your helper cadre's and village cadres' numbers are on your household's 明白纸 "
-            "(once your account is linked to your household, ask me “我家帮扶干部是谁”). For "
+            "(once your account is linked to your household, ask me “who helps my household”). For "
             "anything else, ask the village committee or call the hotline {hotline}."
         ).format(hotline=hotline), None
     return (
