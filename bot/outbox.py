@@ -15,7 +15,9 @@ A notification is delayed by an outage, never dropped:
   admins. A villager's own notices (their cases, their reminders) go to nobody else.
 
 Each row is leased to one instance (db/outbox.py) for LEASE; a heartbeat extends the lease of
-the rows still being sent, and an instance releases its own leases when it starts. Each chat is
+the rows still being sent (a lane whose heartbeat cannot renew it stops before it runs out, so
+that a replica taking the rows over never sends them twice), and an instance releases its own
+leases when it starts. Each chat is
 sent to in a lane of its own, so that one chat's pace (a group's 20 messages a minute, a 429)
 holds up no other chat.
 """
@@ -57,6 +59,9 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_LIMIT = 4096
 BATCH = 20  # rows claimed at a time by send_due (the console, tests)
+# A lane stops this long before its lease would run out unrenewed (its heartbeat failing): past
+# it, another replica may have taken the rows, and sending them here too would send them twice.
+LEASE_MARGIN = timedelta(seconds=5)
 LANES = 50  # chats the running worker sends to at once, each at its own pace
 MAX_BACKOFF = timedelta(minutes=5)
 ALERT_CHECK = timedelta(minutes=1)
@@ -224,7 +229,8 @@ class OutboxWorker:
         """One chat's claimed rows, in order, each committed once sent (or rescheduled), so that
         a crash in the middle of a batch sends none of the earlier rows again. No connection is
         held while Telegram is waited for."""
-        heartbeat = asyncio.create_task(self._heartbeat(ids))
+        lease = _Lease(self.clock() + LEASE - LEASE_MARGIN)
+        heartbeat = asyncio.create_task(self._heartbeat(ids, lease))
         try:
             async with self.sessionmaker() as session:
                 repo = OutboxRepo(session)
@@ -232,6 +238,11 @@ class OutboxWorker:
                 messages = list((await session.scalars(query.order_by(OutboxMessage.id))).all())
                 await session.commit()
                 for message in messages:
+                    if self.clock() >= lease.until:
+                        log.warning(
+                            "outbox: a lease ran out unrenewed; the next round sends the rest"
+                        )
+                        break
                     if message.failed_at is None:  # not re-routed with an earlier one
                         await self._send(session, repo, message)
                         await session.commit()
@@ -241,14 +252,16 @@ class OutboxWorker:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)  # never hides our own cancel
 
-    async def _heartbeat(self, ids: Sequence[int]) -> None:
+    async def _heartbeat(self, ids: Sequence[int], lease: _Lease) -> None:
         """While a batch is being sent (a slow network, the rate limiter), keep its lease."""
         while True:
             await asyncio.sleep(self.heartbeat_seconds)
+            until = self.clock() + LEASE
             try:
                 async with self.sessionmaker() as session:
-                    await OutboxRepo(session).extend(ids, self.instance, self.clock() + LEASE)
+                    await OutboxRepo(session).extend(ids, self.instance, until)
                     await session.commit()
+                lease.until = until - LEASE_MARGIN
             except Exception as error:  # the next beat tries again
                 log.warning("outbox lease heartbeat failed (%s)", type(error).__name__)
 
@@ -386,6 +399,13 @@ class SendNow:
         worker = OutboxWorker.from_settings(bot, self.sessionmaker, self.settings)
         while await worker.send_due(chat_id=chat_id):
             pass
+
+
+class _Lease:
+    """Until when a lane's rows are surely still its own: moved on by each heartbeat."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
 
 
 def _ids_by_chat(messages: Sequence[OutboxMessage]) -> dict[int, list[int]]:

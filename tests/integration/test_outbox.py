@@ -562,6 +562,45 @@ async def test_a_message_sent_before_a_crash_is_not_sent_again(
     assert delivered(killed) + delivered(telegram) == [(CADRE, "first"), (CADRE, "second")]
 
 
+class SlowSends(LocalSession):
+    """Each sendMessage takes 20 s of the fake clock (a slow network, the rate limiter)."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    async def make_request(self, bot: Bot, method: Any, timeout: int | None = None) -> Any:
+        if method.__api_method__ == "sendMessage":
+            self.clock.advance(seconds=20)
+        return await super().make_request(bot, method, timeout)
+
+
+async def test_a_lane_whose_heartbeat_fails_stops_before_its_lease_runs_out(
+    db: Database, clock: Clock, telegram: Telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its lease unrenewed (the database unreachable for the heartbeat), a replica could take the
+    rows meanwhile: the lane sends nothing more, and each row is sent exactly once."""
+    async with db.sessionmaker() as session:
+        for text in ("first", "second", "third"):
+            session.add(OutboxMessage(chat_id=CADRE, text=text, next_attempt_at=clock.now))
+        await session.commit()
+
+    async def unreachable(*_: Any) -> None:
+        raise ConnectionError("the database is unreachable")
+
+    monkeypatch.setattr(OutboxRepo, "extend", unreachable)
+    slow = SlowSends(clock)
+    lonely = OutboxWorker(
+        Bot(TOKEN, session=slow), db.sessionmaker, clock, instance="a", heartbeat_seconds=0.001
+    )
+    assert await lonely.send_due() == 3  # claimed three
+    assert delivered(slow) == [(CADRE, "first"), (CADRE, "second")]  # 40 s: the lease is gone
+    clock.advance(seconds=1)
+    other = OutboxWorker(Bot(TOKEN, session=telegram), db.sessionmaker, clock, instance="b")
+    await deliver(other)
+    assert delivered(telegram) == [(CADRE, "third")]
+
+
 class OneChatStuck(LocalSession):
     """Every message to GROUP waits at the gate (its pace, a long 429); others go at once."""
 
