@@ -59,17 +59,21 @@ _CONTACT = re.compile(
 _CONTACT_GIVEN = re.compile(
     rf"(?:{_PERSON}|{_OFFICE})[^。]{{0,15}}?(?:联系方式|电话|号码|名字|姓名)"
 )
-_ALWAYS_PARTICULAR = re.compile(
-    rf"(?:{_OFFICE})(?:在哪|在什么地方|在啥地方|咋走|怎么走|几点)"
-    r"|今天|今儿|今晚|明天|明儿|后天|昨天|这周|这礼拜|这个月|下个月|这两天"
-    r"|到没到|到了没|到账没|来没来"
+_WHEREABOUTS = re.compile(
+    rf"(?:{_OFFICE})(?:在哪|在什么地方|在啥地方|咋走|怎么走|几点)|到没到|到了没|到账没|来没来"
 )
+# Today's or this month's events ("扶贫车间今天招人不") — but "我这个月住院了能报多少" asks a rule,
+# the day only tells the story.
+_WHEN = re.compile(r"今天|今儿|今晚|明天|明儿|后天|昨天|这周|这礼拜|这个月|下个月|这两天")
+_RULE_ASKED = re.compile(r"能报|报销|能贷|补助|补贴|救助|申请|条件|多少|咋办|怎么办|咋整|咋个办")
 
 
 def asks_a_particular(question: str, answer: str) -> bool:
     """The question asks for a particular name, number, place or day that the answer (like every
     policy document) does not give."""
     asked = clean(question).replace(" ", "")
-    if _ALWAYS_PARTICULAR.search(asked):
+    if _WHEREABOUTS.search(asked):
+        return True
+    if _WHEN.search(asked) and not _RULE_ASKED.search(asked):
         return True
     return _CONTACT.search(asked) is not None and _CONTACT_GIVEN.search(answer) is None

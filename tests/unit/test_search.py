@@ -127,6 +127,10 @@ def test_where_a_persons_number_is_written_is_still_answered() -> None:
     assert answer_of("扶贫车间一般设在啥地方").id == "employment.workshop"
 
 
+def test_a_day_that_only_tells_the_story_does_not_stop_the_answer() -> None:
+    assert answer_of("我娘这个月住院了，能报多少").id == "medical.three_layers"
+
+
 @pytest.mark.parametrize(("question", "entry_id"), NEAR_MISSES)
 def test_policy_questions_in_other_words_are_still_answered(question: str, entry_id: str) -> None:
     assert answer_of(question).id == entry_id
