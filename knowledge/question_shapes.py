@@ -65,6 +65,10 @@ _WHEREABOUTS = re.compile(
 # Today's or this month's events ("扶贫车间今天招人不") — but "我这个月住院了能报多少" asks a rule,
 # the day only tells the story.
 _WHEN = re.compile(r"今天|今儿|今晚|明天|明儿|后天|昨天|这周|这礼拜|这个月|下个月|这两天")
+# When someone comes or something is held ("干部啥时候来", "评议会好久开"; "多久来一次" asks a
+# rule): only an entry that speaks of when ("招聘会什么时候开，文件没写，请问…") answers it.
+_WHEN_HELD = re.compile(r"(?:啥时候|什么时候|好久|几时|哪天)(?:来|开会|开)")
+_WHEN_GIVEN = re.compile(r"什么时候|啥时候|时间|每年|每月|每季|每周")
 _RULE_ASKED = re.compile(r"能报|报销|能贷|补助|补贴|救助|申请|条件|多少|咋办|怎么办|咋整|咋个办")
 
 
@@ -75,5 +79,7 @@ def asks_a_particular(question: str, answer: str) -> bool:
     if _WHEREABOUTS.search(asked):
         return True
     if _WHEN.search(asked) and not _RULE_ASKED.search(asked):
+        return True
+    if _WHEN_HELD.search(asked) and not _WHEN_GIVEN.search(answer):
         return True
     return _CONTACT.search(asked) is not None and _CONTACT_GIVEN.search(answer) is None

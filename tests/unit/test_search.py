@@ -6,6 +6,7 @@ import pytest
 
 from knowledge.entries import Entry
 from knowledge.loader import bundled_files, load_files
+from knowledge.question_shapes import asks_a_particular
 from knowledge.search import MAX_SUGGESTIONS, Decision, KnowledgeIndex
 from knowledge.tokens import tokenize
 
@@ -129,6 +130,22 @@ def test_where_a_persons_number_is_written_is_still_answered() -> None:
 
 def test_a_day_that_only_tells_the_story_does_not_stop_the_answer() -> None:
     assert answer_of("我娘这个月住院了，能报多少").id == "medical.three_layers"
+
+
+def test_no_phrasing_asks_a_particular_its_own_entry_does_not_give() -> None:
+    """ "招工的啥时候来" is answered by the entry that says when is not in the documents."""
+    particular = [
+        (entry.id, question)
+        for entry in INDEX.entries
+        for question in entry.questions
+        if asks_a_particular(question, entry.answer)
+    ]
+    assert particular == []
+
+
+def test_when_someone_comes_is_a_particular_unless_the_entry_speaks_of_when() -> None:
+    assert asks_a_particular("帮扶干部啥时候来俺家", "包保干部帮着解决实际困难。")
+    assert not asks_a_particular("招工的啥时候来", "招聘会什么时候、在哪开，文件没写。")
 
 
 @pytest.mark.parametrize(("question", "entry_id"), NEAR_MISSES)
