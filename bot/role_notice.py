@@ -8,6 +8,7 @@ from html import escape
 from bot.catalogs import translation
 from db.models import Role
 from grievances.roles import N_, RoleChange
+from knowledge.normalize import to_traditional
 
 ROLE_NAMES = {
     Role.VILLAGER: N_("villager"),
@@ -24,8 +25,9 @@ class RoleAnnouncer:
         self.default_locale = default_locale
 
     def __call__(self, change: RoleChange, locale: str | None, area_name: str) -> str:
-        _ = translation(locale or self.default_locale).gettext
-        area = escape(area_name)
+        locale = locale or self.default_locale
+        _ = translation(locale).gettext
+        area = escape(to_traditional(area_name) if locale == "zh_Hant" else area_name)
         if change.revoked:
             return _(
                 "You are no longer {role}: you use me as a villager now, and your command menu "
