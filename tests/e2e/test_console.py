@@ -7,6 +7,7 @@ import os
 import pty
 import select
 import signal
+import sqlite3
 import sys
 import time
 
@@ -144,3 +145,21 @@ def test_db_upgrade_says_which_file_and_what_it_did(cli_env: dict[str, str]) -> 
     assert first.stdout.startswith(f"created the tables in the SQLite file {database} (revision ")
     again = huhuqing("db", "upgrade", env=cli_env)
     assert again.stdout.startswith(f"the SQLite file {database} is up to date (revision ")
+
+
+def test_a_notification_waiting_at_start_is_shown_once(cli_env: dict[str, str]) -> None:
+    """The console's first act can be a notification (a role given, a case for a cadre): with
+    aiogram's types built on first use, its send once failed, showed, and was sent again."""
+    huhuqing("db", "upgrade", env=cli_env)
+    huhuqing("demo", env=cli_env)
+    granted = huhuqing("users", "grant", "4343", "cadre", "--region", "以古镇", env=cli_env)
+    assert granted.returncode == 0, granted.stderr
+    chat = huhuqing("chat", "--user", "4343", env=cli_env, stdin="/cases\n")
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout.count("您现在是云南省昭通市镇雄县以古镇的干部。") == 1
+    database = cli_env["HUHUQING_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        sent = connection.execute("SELECT attempts, last_error, sent_at FROM outbox").fetchall()
+    [(attempts, error, sent_at)] = sent
+    assert (attempts, error) == (1, None)  # delivered at the first try
+    assert sent_at is not None
