@@ -189,7 +189,7 @@ def stats_text(rows: list[TownshipStats], days: int) -> str:
     for number, row in enumerate(rows, start=1):
         lines.append(
             f"{number}. {escape(row.township)}: "
-            + _("{cases} cases, {overdue} overdue now").format(
+            + _("cases: {cases}, overdue now: {overdue}").format(
                 cases=row.cases, overdue=row.overdue_now
             )
             + " · "
