@@ -98,17 +98,16 @@ class RegionRepo:
 async def region_names(repo: RegionRepo, code: str | None) -> list[str] | None:
     """The names of a region and its ancestors, top down, for scoping answers; None if unknown.
 
-    Ancestors the registry lacks (a county imported without its province) come from the
-    national table of divisions by the code's prefix."""
+    Ancestors the registry lacks (a county imported without its province), and the official
+    names of those it has under other names (a province imported as 云南), come from the national
+    table of divisions by the code's prefix."""
     if code is None:
         return None
     path = await repo.path(code)
     if not path:
         return None
     names = [region.name for region in path]
-    if path[0].level != RegionLevel.PROVINCE:
-        names = [name for name in divisions().ancestry(path[0].code) if name not in names] + names
-    return names
+    return [name for name in divisions().ancestry(path[0].code) if name not in names] + names
 
 
 async def resolve_region(repo: RegionRepo, text: str | None) -> list[str] | None:

@@ -99,3 +99,14 @@ async def test_a_county_imported_without_its_province_still_gets_the_provinces_r
     assert "8502个贫困村" in reply.text  # Yunnan's rule, as the villager's own
     assert "适用地区：云南省" in reply.text
     assert "长春" not in reply.text
+
+
+async def test_a_province_imported_under_its_short_name_still_gets_its_rules(
+    harness: BotHarness, database: Database
+) -> None:
+    async with database.sessionmaker() as session:
+        (await session.get(Region, "530000")).name = "云南"  # the entries say 云南省
+        await session.commit()
+    await choose_village(harness, NEWCOMER, "红星村")
+    [reply] = await harness.send(NEWCOMER, FIRST_SECRETARY)
+    assert "8502个贫困村" in reply.text
