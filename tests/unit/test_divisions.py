@@ -36,3 +36,12 @@ def test_ancestors_come_from_the_codes_prefix() -> None:
     assert divisions().ancestry("530627101201") == ["云南省", "昭通市", "镇雄县"]
     assert divisions().ancestry("110105") == ["北京市", "朝阳区"]  # no prefecture row
     assert divisions().ancestry("X-1") == []
+
+
+def test_the_table_is_whole_and_well_formed() -> None:
+    names = divisions().names
+    assert len(names) > 3000  # 34 provinces, ~330 prefectures, ~2,850 counties
+    assert all(len(code) == 6 and code.isdigit() for code in names)
+    provinces = [code for code in names if code.endswith("0000")]
+    assert len(provinces) >= 31
+    assert {"云南省", "吉林省", "内蒙古自治区"} <= {names[code] for code in provinces}
